@@ -1,0 +1,171 @@
+package org.jkvm.lkvm.machine;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jkvm.devices.IrqLine;
+import org.jkvm.devices.legacy.DebugExit;
+import org.jkvm.devices.legacy.Uart16550;
+import org.jkvm.lkvm.Report;
+import org.jkvm.lkvm.boot.FlatLoader;
+import org.jkvm.lkvm.boot.GuestLayout;
+import org.jkvm.runtime.CpuState;
+import org.jkvm.runtime.ExitReason;
+import org.jkvm.runtime.Flags;
+import org.jkvm.runtime.Hypervisor;
+import org.jkvm.runtime.RunState;
+import org.jkvm.runtime.Vcpu;
+import org.jkvm.runtime.Vm;
+import org.jkvm.translator.TranslatorBackend;
+
+/**
+ * The composition root of {@code lkvm run}: builds the VM from a {@link VmConfig} the way kvmtool's init
+ * levels do (memory, devices, boot image, vCPUs), runs vCPU 0's loop around {@link Vcpu#run()}, and turns
+ * the way the guest ended into kvmtool's messages and exit status.
+ */
+public final class VmRunner {
+  /** The four legacy UARTs: ttyS0-3 at kvmtool's ports and IRQs (hw/serial.c). */
+  static final int[][] UARTS = {{0x3F8, 4}, {0x2F8, 3}, {0x3E8, 4}, {0x2E8, 3}};
+
+  private final VmConfig cfg;
+  private final OutputStream guestOut;
+  private final AtomicReference<String> ioError = new AtomicReference<>();
+
+  /** {@code guestOut} receives what the guest writes to its serial ports; System.out means fd 1, unbuffered. */
+  public VmRunner(VmConfig cfg, OutputStream guestOut) {
+    this.cfg = cfg;
+    this.guestOut = guestOut == System.out ? new FileOutputStream(FileDescriptor.out) : guestOut;
+  }
+
+  /** Runs the guest to its end; returns the exit status for the lkvm process. */
+  public int run() {
+    Hypervisor hv = new Hypervisor(new TranslatorBackend(cfg.engine()));
+    Vm vm = hv.createVm();
+    addRam(vm, cfg.ramBytes());
+
+    OutputStream out = guestOut;
+    Uart16550[] ttys = new Uart16550[UARTS.length];
+    for (int n = 0; n < UARTS.length; n++) {
+      ttys[n] = new Uart16550("ttyS" + n, IrqLine.gsi(vm, UARTS[n][1]), out);
+      vm.ioBus().register(UARTS[n][0], 8, ttys[n], "ttyS" + n);
+    }
+    vm.ioBus().register(DebugExit.PORT, 4, new DebugExit(vm), "isa-debug-exit");
+    Vcpu boot = vm.createVcpu();
+    if (cfg.debugIoport()) {
+      vm.ioBus().setUnclaimedListener((in, port, size, value) -> {
+        ioError.compareAndSet(null, String.format("IO error: %s port=%x, size=%d, count=%d",
+            in ? "in" : "out", port, size, 1));
+        boot.requestStop();
+      });
+    }
+
+    FlatLoader.Entry entry;
+    if (cfg.firmware() != null) {
+      entry = FlatLoader.loadFirmware(vm.memory(), cfg.firmware());
+    } else {
+      Report.warning("Kernel image is not a bzImage.");
+      Report.warning("Trying to load it as a flat binary (no cmdline support)");
+      if (cfg.initrd() != null) {
+        Report.warning("Loading initrd with flat binary not supported.");
+      }
+      entry = FlatLoader.loadFlat(vm.memory(), cfg.kernel(), cfg.ramBytes());
+    }
+    resetVcpu(boot, entry);
+
+    Console console = new Console(ttys[0], () -> vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0));
+    if (cfg.console().startsWith("serial")) {
+      console.start();
+    }
+    int status;
+    try {
+      status = loop(vm, boot);
+    } finally {
+      console.restore();
+    }
+    if (cfg.stats()) {
+      System.err.print(boot.stats());
+    }
+    return status;
+  }
+
+  static void addRam(Vm vm, long ram) {
+    if (ram <= GuestLayout.GAP_START) {
+      vm.addRam(0, ram);
+    } else {
+      vm.addRam(0, GuestLayout.GAP_START);
+      vm.addRam(GuestLayout.GAP_END, ram - GuestLayout.GAP_START);
+    }
+  }
+
+  /** kvmtool's kvm_cpu__reset_vcpu: real mode at selector:ip, all segments = selector, RSP = RBP = sp. */
+  static void resetVcpu(Vcpu v, FlatLoader.Entry e) {
+    CpuState c = v.state();
+    for (int s = 0; s < 6; s++) {
+      c.loadRealSegment(s, e.selector());
+    }
+    java.util.Arrays.fill(c.gpr, 0);
+    c.gpr[CpuState.RSP] = e.sp();
+    c.gpr[CpuState.RBP] = e.sp();
+    c.rip = e.ip();
+    c.setRflags(Flags.FIXED1);
+    c.updateMode();
+  }
+
+  private int loop(Vm vm, Vcpu v) {
+    for (;;) {
+      ExitReason r = v.run();
+      switch (r) {
+        case SYSTEM_EVENT: {
+          int status = vm.systemEventStatus();
+          if (status == 0) {
+            Report.info("KVM session ended normally.");
+          }
+          return status;
+        }
+        case SHUTDOWN:
+          Report.debug("guest triple fault");
+          Report.info("KVM session ended normally.");
+          return 0;
+        case INTR: {
+          String err = ioError.get();
+          if (err != null) {
+            Report.error("%s", err);
+            System.out.print(CpuDump.format(v));
+            System.out.flush();
+            return 1;
+          }
+          continue;
+        }
+        case HLT:
+          // Without an in-kernel irqchip nothing can wake the vCPU: it stays halted, as under KVM,
+          // until the user quits or a system event ends the VM.
+          waitForever(vm, v);
+          continue;
+        case INTERNAL_ERROR:
+        default:
+          Report.error("KVM exit reason: %d (\"KVM_EXIT_%s\")", r.kvmNumber, r.name());
+          if (v.runState().internalError != null) {
+            Report.error("%s", v.runState().internalError);
+          }
+          System.out.print(CpuDump.format(v));
+          System.out.flush();
+          return 1;
+      }
+    }
+  }
+
+  private static void waitForever(Vm vm, Vcpu v) {
+    CpuState c = v.state();
+    synchronized (c) {
+      while (vm.systemEventType() == 0 && (c.events & CpuState.EVENT_KICK) == 0) {
+        try {
+          c.wait(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package org.jkvm.translator.exec;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jkvm.mmu.CodeWriteListener;
+import org.jkvm.mmu.PhysicalMemory;
+import org.jkvm.mmu.SoftTlb;
+
+/**
+ * The code cache of one VM, shared by its vCPUs: decoded blocks keyed by (physical address, code size),
+ * bounded by Caffeine, with a per-page index so that a write to a page holding code drops exactly the
+ * blocks built from it (DESIGN.md rules 3 and 4).
+ */
+public final class CodeCache implements CodeWriteListener {
+  /** Decoded blocks kept; a block is a few hundred bytes. */
+  static final long MAX_BLOCKS = 200_000;
+
+  private final PhysicalMemory mem;
+  private final Cache<Long, Block> blocks;
+  private final ConcurrentHashMap<Long, Set<Long>> byPage = new ConcurrentHashMap<>();
+  private final List<SoftTlb> tlbs = new CopyOnWriteArrayList<>();
+  long invalidations;
+
+  public CodeCache(PhysicalMemory mem) {
+    this.mem = mem;
+    this.blocks = Caffeine.newBuilder().maximumSize(MAX_BLOCKS).executor(Runnable::run)
+        .removalListener((Long k, Block b, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+          if (b != null) {
+            b.valid = false;
+          }
+        }).build();
+    mem.addCodeWriteListener(this);
+  }
+
+  void registerTlb(SoftTlb tlb) {
+    tlbs.add(tlb);
+  }
+
+  Block get(long gpa, int codeSize) {
+    return blocks.getIfPresent(Block.key(gpa, codeSize));
+  }
+
+  void put(Block b) {
+    long page = b.gpa & PhysicalMemory.PAGE_MASK;
+    boolean fresh = !mem.isCode(page);
+    byPage.computeIfAbsent(page, p -> ConcurrentHashMap.newKeySet()).add(Block.key(b.gpa, b.codeSize));
+    blocks.put(Block.key(b.gpa, b.codeSize), b);
+    if (fresh) {
+      mem.markCode(page);
+      for (SoftTlb t : tlbs) {
+        t.protectCode(page);
+      }
+    }
+  }
+
+  @Override
+  public void codeWritten(long gpaPage) {
+    Set<Long> keys = byPage.remove(gpaPage);
+    if (keys == null) {
+      return;
+    }
+    for (Long k : keys) {
+      Block b = blocks.getIfPresent(k);
+      if (b != null) {
+        b.valid = false;
+      }
+      blocks.invalidate(k);
+    }
+    invalidations++;
+  }
+
+  public long size() {
+    return blocks.estimatedSize();
+  }
+}

@@ -1,0 +1,235 @@
+package org.jkvm.translator.exec;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.jkvm.mmu.PhysicalMemory;
+import org.jkvm.runtime.Backend;
+import org.jkvm.runtime.CpuState;
+import org.jkvm.runtime.Flags;
+import org.jkvm.runtime.RunState;
+import org.jkvm.runtime.VmxExitReason;
+import org.jkvm.translator.isa.Decoder;
+import org.jkvm.translator.isa.Insn;
+import org.jkvm.translator.sem.GuestFault;
+import org.jkvm.translator.sem.Interrupts;
+import org.jkvm.translator.sem.Mem;
+
+/**
+ * The execution loop of one vCPU: between blocks it takes pending events (NMI, external interrupts,
+ * kicks); it finds the block at CS:RIP through a direct-mapped jump cache keyed by linear address, then
+ * the shared {@link CodeCache}, decoding on a miss; and it runs the block's instructions through their
+ * handlers. A guest fault restores RIP to the faulting instruction and is delivered through the IDT.
+ */
+public final class Interpreter implements Backend.VcpuBackend {
+  /** Instructions per block at most; bounds the work lost when a block is dropped. */
+  static final int MAX_BLOCK_INSNS = 64;
+  static final int JC_BITS = 12;
+  static final int JC_SIZE = 1 << JC_BITS;
+
+  private final CpuState c;
+  private final CodeCache cache;
+  /** The jump cache: linear address of RIP -> block, valid until the next TLB flush. */
+  private final long[] jcLa = new long[JC_SIZE];
+  private final int[] jcMode = new int[JC_SIZE];
+  private final Block[] jcBlock = new Block[JC_SIZE];
+
+  private long retired;
+  private long blocksBuilt;
+  private long jumpCacheMisses;
+
+  public Interpreter(CpuState c, CodeCache cache) {
+    this.c = c;
+    this.cache = cache;
+    cache.registerTlb(c.tlb);
+    c.tlb.setFlushListener(this::flushJumpCache);
+  }
+
+  private void flushJumpCache() {
+    java.util.Arrays.fill(jcBlock, null);
+  }
+
+  @Override
+  public long instructionsRetired() {
+    return retired;
+  }
+
+  @Override
+  public void appendStats(StringBuilder out) {
+    out.append(String.format("  %-22s %12d%n", "blocks decoded", blocksBuilt));
+    out.append(String.format("  %-22s %12d%n", "jump cache misses", jumpCacheMisses));
+    out.append(String.format("  %-22s %12d%n", "code cache blocks", cache.size()));
+    out.append(String.format("  %-22s %12d%n", "code page writes", cache.invalidations));
+    out.append(String.format("  %-22s %12d%n", "TLB fills", c.tlb.fills));
+    out.append(String.format("  %-22s %12d%n", "TLB flushes", c.tlb.flushes));
+  }
+
+  @Override
+  public int run(RunState run) {
+    final CpuState c = this.c;
+    for (;;) {
+      if (c.events != 0) {
+        int r = takeEvents();
+        if (r >= 0) {
+          return r;
+        }
+      }
+      if (c.halted) {
+        return VmxExitReason.HLT;
+      }
+      try {
+        Block b = lookup();
+        execute(b);
+      } catch (GuestFault f) {
+        // Raised by a block lookup (instruction fetch #PF, CS limit #GP): RIP is already right.
+        try {
+          Interrupts.deliverException(c, f);
+        } catch (Interrupts.TripleFault t) {
+          return VmxExitReason.TRIPLE_FAULT;
+        }
+      } catch (Interrupts.TripleFault t) {
+        return VmxExitReason.TRIPLE_FAULT;
+      }
+    }
+  }
+
+  /** Takes pending events; returns an exit reason, or -1 to go on running. */
+  private int takeEvents() {
+    int ev = c.events;
+    if ((ev & CpuState.EVENT_KICK) != 0) {
+      c.clearEvent(CpuState.EVENT_KICK);
+      return VmxExitReason.EXTERNAL_INTERRUPT;
+    }
+    try {
+      if ((ev & CpuState.EVENT_NMI) != 0 && !c.nmiBlocked && !c.interruptShadow) {
+        c.clearEvent(CpuState.EVENT_NMI);
+        c.nmiBlocked = true;
+        Interrupts.deliver(c, GuestFault.NMI, 0, false, Interrupts.EXTERNAL, 1);
+      }
+      if ((ev & CpuState.EVENT_INTR) != 0 && (c.rflags & Flags.IF) != 0 && !c.interruptShadow) {
+        int vector = c.hooks.acknowledgeInterrupt();
+        if (!c.hooks.interruptPending()) {
+          c.clearEvent(CpuState.EVENT_INTR);
+        }
+        if (vector >= 0) {
+          c.hooks.countExit(VmxExitReason.EXTERNAL_INTERRUPT);
+          Interrupts.deliver(c, vector, 0, false, Interrupts.EXTERNAL, 1);
+        }
+      }
+    } catch (GuestFault f) {
+      try {
+        Interrupts.deliverException(c, f);
+      } catch (Interrupts.TripleFault t) {
+        return VmxExitReason.TRIPLE_FAULT;
+      }
+    } catch (Interrupts.TripleFault t) {
+      return VmxExitReason.TRIPLE_FAULT;
+    }
+    return -1;
+  }
+
+  /** The linear address of CS:RIP, after the CS limit check outside 64-bit mode (#GP(0)). */
+  private long fetchAddress() {
+    if (c.codeSize == 8) {
+      return c.rip;
+    }
+    if ((c.rip & 0xFFFF_FFFFL) > (c.segLimit[CpuState.CS] & 0xFFFF_FFFFL)) {
+      throw GuestFault.gp0();
+    }
+    return (c.segBase[CpuState.CS] + c.rip) & 0xFFFF_FFFFL;
+  }
+
+  private Block lookup() {
+    long la = fetchAddress();
+    int h = (int) (la ^ (la >>> JC_BITS)) & (JC_SIZE - 1);
+    int mode = c.codeSize | (c.cpl == 3 ? 16 : 0);
+    Block b = jcBlock[h];
+    if (b != null && jcLa[h] == la && jcMode[h] == mode && b.valid) {
+      return b;
+    }
+    jumpCacheMisses++;
+    long gpa = Mem.translateFetch(c, la);
+    b = cache.get(gpa, c.codeSize);
+    if (b == null || !b.valid) {
+      b = build(la, gpa);
+      if (b.length == 0) {
+        return b; // not cacheable (crosses a page)
+      }
+    }
+    jcBlock[h] = b;
+    jcLa[h] = la;
+    jcMode[h] = mode;
+    return b;
+  }
+
+  /**
+   * Decodes a block at linear {@code la} (physical {@code gpa}). Decoding stops at a block-ending
+   * instruction, at the end of the page, or before an instruction that cannot be decoded (it will fault
+   * when it is reached). An instruction that crosses into the next page forms a block of its own that is
+   * not cached (length 0), so both pages are re-checked every time it runs.
+   */
+  private Block build(long la, long gpa) {
+    blocksBuilt++;
+    List<Insn> list = new ArrayList<>();
+    int pos = 0;
+    int pageLeft = (int) (PhysicalMemory.PAGE_SIZE - (la & (PhysicalMemory.PAGE_SIZE - 1)));
+    final int codeSize = c.codeSize;
+    final boolean wrap32 = codeSize != 8;
+    while (list.size() < MAX_BLOCK_INSNS) {
+      final long at = la + pos;
+      Insn i;
+      try {
+        i = Decoder.decode(off -> Mem.fetch8(c, wrap32 ? (at + off) & 0xFFFF_FFFFL : at + off), codeSize);
+      } catch (GuestFault f) {
+        if (list.isEmpty()) {
+          throw f;
+        }
+        break;
+      }
+      if (pos + i.len > pageLeft) {
+        if (list.isEmpty()) {
+          i.offsetInBlock = 0;
+          return new Block(gpa, codeSize, new Insn[] {i}, 0);
+        }
+        break;
+      }
+      i.offsetInBlock = pos;
+      list.add(i);
+      pos += i.len;
+      if (i.endsBlock() || pos == pageLeft) {
+        break;
+      }
+    }
+    Block b = new Block(gpa, codeSize, list.toArray(new Insn[0]), pos);
+    cache.put(b);
+    return b;
+  }
+
+  private void execute(Block b) {
+    final CpuState c = this.c;
+    final Insn[] insns = b.insns;
+    b.executions++;
+    long start = c.rip;
+    int n = 0;
+    try {
+      for (; n < insns.length; n++) {
+        Insn i = insns[n];
+        start = c.rip;
+        c.rip = start + i.len;
+        i.handler.exec(c, i);
+        if (!b.valid) {
+          n++;
+          break; // the block rewrote its own page: the rest must be decoded again
+        }
+      }
+      c.interruptShadow = (insns[insns.length - 1].entry.flags & org.jkvm.translator.isa.OpEntry.SHADOW) != 0
+          && n == insns.length && c.interruptShadow;
+    } catch (GuestFault f) {
+      c.rip = start;
+      c.interruptShadow = false;
+      retired += n;
+      Interrupts.deliverException(c, f);
+      return;
+    }
+    retired += n;
+  }
+}

@@ -1,0 +1,59 @@
+package org.jkvm.translator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.jkvm.runtime.CpuState;
+import org.junit.jupiter.api.Test;
+
+class InterpreterTest {
+  static byte[] bytes(int... b) {
+    byte[] r = new byte[b.length];
+    for (int i = 0; i < b.length; i++) {
+      r[i] = (byte) b[i];
+    }
+    return r;
+  }
+
+  @Test
+  void loop_sumsOneToTen_in64BitMode() {
+    TestMachine m = new TestMachine(TranslatorBackend.Engine.INTERP);
+    // mov ecx, 10; xor eax, eax; l: add eax, ecx; loop l; hlt
+    m.write(0x10_0000, bytes(0xB9, 10, 0, 0, 0, 0x31, 0xC0, 0x01, 0xC8, 0xE2, 0xFC, 0xF4));
+    m.longMode(0x10_0000, 0);
+    m.runToHlt();
+    assertEquals(55, m.c.gpr[CpuState.RAX]);
+    assertEquals(0, m.c.gpr[CpuState.RCX]);
+    assertEquals(0x10_000C, m.c.rip);
+  }
+
+  @Test
+  void memoryAndStack_roundTrip_inRealMode() {
+    TestMachine m = new TestMachine(TranslatorBackend.Engine.INTERP);
+    // mov ax, 0x1234; push ax; mov bx, sp; mov cx, [bx]; pop dx; hlt
+    m.write(0x2_0000, bytes(0xB8, 0x34, 0x12, 0x50, 0x89, 0xE3, 0x8B, 0x0F, 0x5A, 0xF4));
+    m.realMode(0x2000, 0);
+    m.runToHlt();
+    assertEquals(0x1234, m.c.gpr[CpuState.RCX] & 0xFFFF);
+    assertEquals(0x1234, m.c.gpr[CpuState.RDX] & 0xFFFF);
+    assertEquals(0xFFFE, m.c.gpr[CpuState.RSP] & 0xFFFF);
+  }
+
+  @Test
+  void selfModifyingCode_runsTheNewInstruction() {
+    TestMachine m = new TestMachine(TranslatorBackend.Engine.INTERP);
+    // l: mov eax, 1 (patched below to mov eax, 2 after the first pass); inc ebx; cmp ebx, 2; je done;
+    //    mov byte [rip + (l+1 - next)], 2; jmp l; done: hlt
+    byte[] code = bytes(
+        0xB8, 1, 0, 0, 0, // 0: mov eax, 1
+        0xFF, 0xC3, // 5: inc ebx
+        0x83, 0xFB, 2, // 7: cmp ebx, 2
+        0x74, 0x09, // 10: je +9 -> 21
+        0xC6, 0x05, 0xEE, 0xFF, 0xFF, 0xFF, 2, // 12: mov byte [rip-18], 2  (19 - 18 = 1)
+        0xEB, 0xEB, // 19: jmp -21 -> 0
+        0xF4); // 21: hlt
+    m.write(0x10_0000, code);
+    m.longMode(0x10_0000, 0);
+    m.runToHlt();
+    assertEquals(2, m.c.gpr[CpuState.RAX]);
+  }
+}
