@@ -2,7 +2,9 @@ package org.jkvm.lkvm;
 
 import java.io.PrintStream;
 import java.util.Arrays;
+import org.jkvm.lkvm.cli.InstanceCommands;
 import org.jkvm.lkvm.cli.RunCommand;
+import org.jkvm.lkvm.ipc.LkvmDir;
 
 /**
  * {@code lkvm}: kvmtool's command dispatcher (kvm-cmd.c). The first argument names the subcommand by
@@ -38,6 +40,7 @@ public final class Main {
   /** Runs lkvm with {@code args}; returns the exit status. */
   public static int run(String[] args, PrintStream out, PrintStream err) {
     try {
+      LkvmDir.get(); // kvmtool creates its state directory on every invocation
       if (args.length == 0 || args[0].equals("--help")) {
         printHelp(out);
         return 0;
@@ -63,9 +66,16 @@ public final class Main {
             RunCommand.printUsage(err);
             return Report.EXIT_USAGE;
           }
+          if (InstanceCommands.handles(rest[0])) {
+            InstanceCommands.printUsage(rest[0], err);
+            return Report.EXIT_USAGE;
+          }
           printHelp(out);
           return 0;
         default:
+          if (InstanceCommands.handles(cmd)) {
+            return InstanceCommands.execute(cmd, rest, out, err);
+          }
           for (String[] c : COMMANDS) {
             if (c[0].equals(cmd)) {
               Report.error("'%s' is not implemented by jkvm yet", cmd);

@@ -198,6 +198,14 @@ public final class Uart16550 implements PortIoDevice {
     updateIrq();
   }
 
+  /** A break condition followed by {@code ch}, as a terminal's BREAK key sends (Linux's sysrq trigger). */
+  public synchronized void sendBreak(int ch) {
+    lsr |= UART_LSR_BI;
+    pushRx(0);
+    pushRx(ch);
+    updateIrq();
+  }
+
   /** Free space in the receive FIFO, so that the console reader can hold back instead of dropping. */
   public synchronized int rxSpace() {
     return FIFO_LEN - rxCount;

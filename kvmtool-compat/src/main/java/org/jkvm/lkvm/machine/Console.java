@@ -35,9 +35,11 @@ final class Console {
         Runtime.getRuntime().addShutdownHook(new Thread(this::restore, "tty-restore"));
       }
     }
-    Thread t = new Thread(this::pump, "term-poll");
-    t.setDaemon(true);
-    t.start();
+    if (Boolean.parseBoolean(System.getProperty("lkvm.console.stdin", "true"))) {
+      Thread t = new Thread(this::pump, "term-poll");
+      t.setDaemon(true);
+      t.start();
+    }
   }
 
   void restore() {

@@ -10,6 +10,8 @@ import org.jkvm.devices.legacy.Uart16550;
 import org.jkvm.lkvm.Report;
 import org.jkvm.lkvm.boot.FlatLoader;
 import org.jkvm.lkvm.boot.GuestLayout;
+import org.jkvm.lkvm.ipc.IpcServer;
+import org.jkvm.lkvm.ipc.VmControl;
 import org.jkvm.runtime.CpuState;
 import org.jkvm.runtime.ExitReason;
 import org.jkvm.runtime.Flags;
@@ -31,6 +33,9 @@ public final class VmRunner {
   private final VmConfig cfg;
   private final OutputStream guestOut;
   private final AtomicReference<String> ioError = new AtomicReference<>();
+  /** Set by the control socket's PAUSE; vCPUs wait while it is set. */
+  private volatile boolean paused;
+  private final Object pauseLock = new Object();
 
   /** {@code guestOut} receives what the guest writes to its serial ports; System.out means fd 1, unbuffered. */
   public VmRunner(VmConfig cfg, OutputStream guestOut) {
@@ -78,7 +83,7 @@ public final class VmRunner {
       console.start();
     }
     int status;
-    try {
+    try (IpcServer ipc = IpcServer.start(cfg.name(), new Control(vm, ttys[0]))) {
       status = loop(vm, boot);
     } finally {
       console.restore();
@@ -135,6 +140,7 @@ public final class VmRunner {
             System.out.flush();
             return 1;
           }
+          waitWhilePaused(vm);
           continue;
         }
         case HLT:
@@ -152,6 +158,89 @@ public final class VmRunner {
           System.out.flush();
           return 1;
       }
+    }
+  }
+
+  private void waitWhilePaused(Vm vm) {
+    synchronized (pauseLock) {
+      while (paused && vm.systemEventType() == 0) {
+        try {
+          pauseLock.wait(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /** What the control socket may do to this guest (kvm.c's IPC handlers). */
+  private final class Control implements VmControl {
+    private final Vm vm;
+    private final Uart16550 tty;
+
+    Control(Vm vm, Uart16550 tty) {
+      this.vm = vm;
+      this.tty = tty;
+    }
+
+    @Override
+    public void stop() {
+      vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0);
+    }
+
+    @Override
+    public void pause() {
+      paused = true;
+      for (Vcpu v : vm.vcpus()) {
+        v.requestStop();
+      }
+    }
+
+    @Override
+    public void resume() {
+      synchronized (pauseLock) {
+        paused = false;
+        pauseLock.notifyAll();
+      }
+    }
+
+    @Override
+    public boolean paused() {
+      return paused;
+    }
+
+    /** Each vCPU's dump as kvmtool writes it; a running guest is paused for a consistent picture. */
+    @Override
+    public void dump(OutputStream out) throws java.io.IOException {
+      boolean wasPaused = paused;
+      if (!wasPaused) {
+        pause();
+        Thread.onSpinWait();
+      }
+      try {
+        for (Vcpu v : vm.vcpus()) {
+          String text = String.format("%n #%n # vCPU #%d's dump:%n #%n", v.id()) + CpuDump.format(v);
+          out.write(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+      } finally {
+        if (!wasPaused) {
+          resume();
+        }
+      }
+    }
+
+    @Override
+    public void nmi(int cpu) {
+      java.util.List<Vcpu> all = vm.vcpus();
+      if (cpu >= 0 && cpu < all.size()) {
+        all.get(cpu).state().raiseEvent(CpuState.EVENT_NMI);
+      }
+    }
+
+    @Override
+    public void sysrq(char c) {
+      tty.sendBreak(c);
     }
   }
 
