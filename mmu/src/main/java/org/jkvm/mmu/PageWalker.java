@@ -111,6 +111,24 @@ public final class PageWalker {
 
   private static final int RETRY = -2;
 
+  /**
+   * Translates like {@link #walk} but writes nothing back (no accessed or dirty bits): for debuggers and
+   * dumps, which must not change what the guest sees (KVM_TRANSLATE).
+   */
+  public int probe(long la, int access, int mmuIdx, long cr0, long cr3, long cr4, long efer, Result out) {
+    if ((cr0 & CR0_PG) == 0) {
+      return walk(la, access, mmuIdx, cr0, cr3, cr4, efer, out);
+    }
+    probing = true;
+    try {
+      return walkOnce(la, access, mmuIdx, cr0, cr3, cr4, efer, out);
+    } finally {
+      probing = false;
+    }
+  }
+
+  private boolean probing;
+
   private int walkOnce(long la, int access, int mmuIdx, long cr0, long cr3, long cr4, long efer,
       Result out) {
     boolean nxe = (efer & EFER_NXE) != 0;
@@ -214,7 +232,7 @@ public final class PageWalker {
       return errBase | PF_P;
     }
     // Write back accessed bits on every level, and the dirty bit on the leaf for a write.
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !probing; i++) {
       long v = visitedVal[i];
       long nv = v | PG_ACCESSED;
       if (i == n - 1 && access == ACC_WRITE) {

@@ -24,6 +24,10 @@ public interface Backend {
     /** Guest-visible instruction count, for statistics and the virtual clock. */
     long instructionsRetired();
 
+    /** Appends the recent-instruction trace, if the engine keeps one (debugging aid). */
+    default void appendTrace(StringBuilder out) {
+    }
+
     /** Prints engine statistics lines (code cache, translations) for {@code lkvm run --stats}. */
     default void appendStats(StringBuilder out) {
     }

@@ -59,9 +59,10 @@ public final class Cpuid {
   static final int SIGNATURE = 0x0000_06FB;
 
   public static final int LEAF1_EDX = EDX_FPU | EDX_DE | EDX_PSE | EDX_TSC | EDX_MSR | EDX_PAE | EDX_CX8
-      | EDX_SEP | EDX_PGE | EDX_CMOV | EDX_PAT | EDX_PSE36 | EDX_CLFSH | EDX_MMX | EDX_FXSR | EDX_SSE
+      | EDX_APIC | EDX_SEP | EDX_PGE | EDX_CMOV | EDX_PAT | EDX_PSE36 | EDX_CLFSH | EDX_MMX | EDX_FXSR | EDX_SSE
       | EDX_SSE2;
-  public static final int LEAF1_ECX = ECX_SSE3 | ECX_SSSE3 | ECX_CX16 | ECX_MOVBE | ECX_POPCNT | ECX_HYPERVISOR;
+  public static final int LEAF1_ECX = ECX_SSE3 | ECX_SSSE3 | ECX_CX16 | ECX_X2APIC | ECX_MOVBE | ECX_POPCNT
+      | ECX_TSC_DEADLINE | ECX_HYPERVISOR;
   public static final int EXT_EDX = EXT_EDX_SYSCALL | EXT_EDX_NX | EXT_EDX_PDPE1GB | EXT_EDX_RDTSCP | EXT_EDX_LM;
   public static final int EXT_ECX = EXT_ECX_LAHF_LM | EXT_ECX_ABM;
 
@@ -110,7 +111,8 @@ public final class Cpuid {
         vendorHv(out, "KVMKVMKVM\0\0\0");
         break;
       case 0x4000_0001:
-        break; // no paravirtual features yet
+        out[0] = KvmClock.KVM_FEATURE_CLOCKSOURCE2 | KvmClock.KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+        break;
       case 0x8000_0000:
         out[0] = 0x8000_0008;
         vendor(out, "GenuineIntel");

@@ -34,6 +34,9 @@ public interface ExitHooks {
   /** True if a maskable interrupt is pending for this vCPU (does not acknowledge it). */
   boolean interruptPending();
 
+  /** Fires due timers (PIT, local APIC); the backend calls it every few thousand instructions. */
+  void pollTimers();
+
   /** Counts an exit that the backend handled itself (e.g. INVLPG, CR access), by VMX basic exit reason. */
   void countExit(int vmxReason);
 }

@@ -1,5 +1,6 @@
 package org.jkvm.runtime;
 
+import org.jkvm.mmu.PageWalker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,6 +12,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Vcpu implements ExitHooks {
   private static final Logger LOG = LoggerFactory.getLogger(Vcpu.class);
+  private static final ThreadLocal<Vcpu> CURRENT = new ThreadLocal<>();
 
   private final Vm vm;
   private final int id;
@@ -22,6 +24,8 @@ public final class Vcpu implements ExitHooks {
   /** Exit counts by VMX basic exit reason. */
   private final long[] exitCounts = new long[VmxExitReason.COUNT];
   private final long startNanos = System.nanoTime();
+  /** MSR_KVM_SYSTEM_TIME_NEW as the guest last wrote it. */
+  private long kvmclockSystemTime;
   /** Set by {@link #requestStop()}: run() returns INTR at the next chance. */
   private volatile boolean stopRequested;
   /** TSC frequency the guest sees, in kHz; the TSC advances with host time. */
@@ -38,6 +42,11 @@ public final class Vcpu implements ExitHooks {
 
   public int id() {
     return id;
+  }
+
+  /** The vCPU whose {@link #run()} is executing on this thread (per-vCPU devices such as the local APIC). */
+  public static Vcpu current() {
+    return CURRENT.get();
   }
 
   public Vm vm() {
@@ -139,6 +148,7 @@ public final class Vcpu implements ExitHooks {
    * {@link #runState()}.
    */
   public ExitReason run() {
+    CURRENT.set(this);
     RunState run = runState;
     for (;;) {
       if (vm.systemEventType() != 0) {
@@ -189,27 +199,45 @@ public final class Vcpu implements ExitHooks {
     return reason;
   }
 
-  /** Sleeps in HLT until an interrupt, NMI, INIT/SIPI or kick arrives, or a chip timer is due. */
+  /**
+   * Sleeps in HLT until an interrupt, NMI, INIT/SIPI or kick arrives, firing chip timers as they fall due.
+   * With the virtual clock the vCPU does not sleep: guest time jumps to the next timer.
+   */
   private void waitForEvent() {
-    synchronized (state) {
-      while (state.events == 0 && !stopRequested && vm.systemEventType() == 0) {
-        Vm.IrqChip chip = vm.irqChip();
-        if (chip != null && chip.interruptPending(this)) {
-          state.events |= CpuState.EVENT_INTR;
-          break;
-        }
-        long nanos = chip == null ? Long.MAX_VALUE : chip.nanosToNextTimer();
-        if (nanos <= 0) {
-          break;
-        }
-        try {
-          long ms = Math.min(nanos / 1_000_000, 100);
-          state.wait(ms, ms == 0 ? (int) Math.max(1, nanos % 1_000_000) : 0);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+    Vm.IrqChip chip = vm.irqChip();
+    GuestClock clock = vm.clock();
+    for (;;) {
+      chip.tick();
+      synchronized (state) {
+        if (state.events != 0 || stopRequested || vm.systemEventType() != 0) {
           return;
         }
+        if (chip.interruptPending(this)) {
+          state.events |= CpuState.EVENT_INTR;
+          return;
+        }
+        long nanos = chip.nanosToNextTimer();
+        if (clock.isVirtual()) {
+          if (nanos == Long.MAX_VALUE) {
+            // Nothing will ever wake this vCPU by itself: wait for a device or another vCPU.
+            waitOn(100_000_000L);
+          } else {
+            clock.skipIdle(nanos);
+          }
+          continue;
+        }
+        if (nanos > 0) {
+          waitOn(Math.min(nanos, 100_000_000L));
+        }
       }
+    }
+  }
+
+  private void waitOn(long nanos) {
+    try {
+      state.wait(nanos / 1_000_000, (int) (nanos % 1_000_000));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -226,6 +254,34 @@ public final class Vcpu implements ExitHooks {
 
   public long instructionsRetired() {
     return backend.instructionsRetired();
+  }
+
+  /**
+   * Reads guest virtual memory for debugging (dumps), translating through the guest's page tables without
+   * side effects; returns the number of bytes read before an unmapped page.
+   */
+  public int debugRead(long la, byte[] buf) {
+    PageWalker.Result r = new PageWalker.Result();
+    PageWalker w = new PageWalker(vm.memory());
+    int done = 0;
+    while (done < buf.length) {
+      long a = la + done;
+      if (w.probe(a, PageWalker.ACC_READ, PageWalker.MMU_KSMAP, state.cr0, state.cr3, state.cr4, state.efer, r)
+          != PageWalker.OK) {
+        return done;
+      }
+      int n = (int) Math.min(buf.length - done, 4096 - (a & 4095));
+      vm.memory().readBytes(r.gpaPage | (a & 4095), buf, done, n);
+      done += n;
+    }
+    return done;
+  }
+
+  /** The engine's recent-instruction trace (empty unless enabled). */
+  public String trace() {
+    StringBuilder sb = new StringBuilder();
+    backend.appendTrace(sb);
+    return sb.toString();
   }
 
   /** Exit counts by VMX basic exit reason. */
@@ -278,6 +334,14 @@ public final class Vcpu implements ExitHooks {
     if (chip != null && chip.rdmsr(this, msr, out)) {
       return true;
     }
+    if (msr == KvmClock.MSR_KVM_SYSTEM_TIME_NEW) {
+      out[0] = kvmclockSystemTime;
+      return true;
+    }
+    if (msr == KvmClock.MSR_KVM_WALL_CLOCK_NEW) {
+      out[0] = 0;
+      return true;
+    }
     boolean ok = Msrs.read(c, msr, tsc(), out);
     if (!ok && LOG.isDebugEnabled()) {
       LOG.debug("vCPU {}: rdmsr 0x{} unknown: #GP", id, Integer.toHexString(msr));
@@ -292,6 +356,17 @@ public final class Vcpu implements ExitHooks {
     if (chip != null && chip.wrmsr(this, msr, value)) {
       return true;
     }
+    if (msr == KvmClock.MSR_KVM_SYSTEM_TIME_NEW) {
+      kvmclockSystemTime = value;
+      if ((value & 1) != 0) {
+        KvmClock.writeSystemTime(vm.memory(), value & ~1L, tsc() + c.tscOffset, vm.clock().nanos(), TSC_KHZ);
+      }
+      return true;
+    }
+    if (msr == KvmClock.MSR_KVM_WALL_CLOCK_NEW) {
+      KvmClock.writeWallClock(vm.memory(), value, vm.clock().nanos());
+      return true;
+    }
     boolean ok = Msrs.write(c, msr, value, tsc());
     if (!ok && LOG.isDebugEnabled()) {
       LOG.debug("vCPU {}: wrmsr 0x{} = 0x{} refused: #GP", id, Integer.toHexString(msr), Long.toHexString(value));
@@ -301,9 +376,17 @@ public final class Vcpu implements ExitHooks {
 
   @Override
   public long tsc() {
+    long ns = vm.clock().nanos();
     // TSC_KHZ ticks per millisecond, split so that the product cannot overflow.
-    long ns = System.nanoTime() - startNanos;
     return ns / 1_000_000 * TSC_KHZ + (ns % 1_000_000) * TSC_KHZ / 1_000_000;
+  }
+
+  @Override
+  public void pollTimers() {
+    Vm.IrqChip chip = vm.irqChip();
+    if (chip != null) {
+      chip.tick();
+    }
   }
 
   @Override

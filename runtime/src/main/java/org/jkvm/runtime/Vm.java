@@ -15,6 +15,7 @@ public final class Vm {
   private final IoBus ioBus = new IoBus();
   private final List<Vcpu> vcpus = new ArrayList<>();
   private volatile IrqChip irqChip;
+  private volatile GuestClock clock = GuestClock.host();
 
   private volatile int systemEventType;
   private volatile int systemEventStatus;
@@ -45,6 +46,15 @@ public final class Vm {
 
   public synchronized List<Vcpu> vcpus() {
     return Collections.unmodifiableList(new ArrayList<>(vcpus));
+  }
+
+  public GuestClock clock() {
+    return clock;
+  }
+
+  /** Chooses the time base; before the vCPUs run. */
+  public void setClock(GuestClock clock) {
+    this.clock = clock;
   }
 
   /** KVM_CREATE_IRQCHIP: installs the in-kernel interrupt controllers. */
@@ -111,6 +121,10 @@ public final class Vm {
     /** Nanoseconds until the next timer of any chip fires, or Long.MAX_VALUE; lets HLT sleep exactly. */
     default long nanosToNextTimer() {
       return Long.MAX_VALUE;
+    }
+
+    /** Fires the timers that are due by the VM clock. Called by vCPUs between blocks and after HLT. */
+    default void tick() {
     }
   }
 }

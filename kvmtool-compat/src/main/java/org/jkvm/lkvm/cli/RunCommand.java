@@ -186,8 +186,17 @@ public final class RunCommand {
     } else {
       Report.info("# lkvm run -k %s -m %d -c %d --name %s", kernel, ram >>> 20, cpus, name);
     }
+    boolean virtualClock = false;
+    if (o.clock != null) {
+      if (!o.clock.equals("host") && !o.clock.equals("virtual")) {
+        Report.error("unknown clock '%s' (host or virtual)", o.clock);
+        printUsage(err);
+        throw new LkvmExit(Report.EXIT_USAGE);
+      }
+      virtualClock = o.clock.equals("virtual");
+    }
     return new VmConfig(name, cpus, ram, kernelPath, initrdPath, o.params, firmwarePath, console,
-        o.debugIoport, engine, o.stats);
+        o.debugIoport, engine, o.stats, o.nodefaults, virtualClock);
   }
 
   private static void warnUnsupported(RunOptions o) {

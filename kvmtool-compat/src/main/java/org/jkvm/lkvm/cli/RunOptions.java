@@ -68,6 +68,7 @@ final class RunOptions {
     group("jkvm options:");
     opt("--engine <interp|jit>", "Engine that runs guest code (default: jit once available, else interp)");
     opt("--stats", "Print exit and engine statistics when the guest ends");
+    opt("--clock <host|virtual>", "Guest time from the host, or from the instruction count (repeatable)");
   }
 
   // Basic options.
@@ -113,6 +114,7 @@ final class RunOptions {
   // jkvm options.
   @Option(names = "--engine") String engine;
   @Option(names = "--stats") boolean stats;
+  @Option(names = "--clock") String clock;
   @Option(names = {"-h", "--help"}) boolean help;
 
   @Parameters List<String> positional = new ArrayList<>();

@@ -34,6 +34,28 @@ final class CpuDump {
     sb.append(String.format(" gdt                 %016x  %08x%n", c.gdtBase, c.gdtLimit));
     sb.append(String.format(" idt                 %016x  %08x%n", c.idtBase, c.idtLimit));
     sb.append(String.format("\n APIC:\n -----\n efer: %016x  apic base: %016x%n", c.efer, c.apicBase));
+    long rip = c.codeSize == 8 ? c.rip : c.segBase[CpuState.CS] + c.rip;
+    byte[] code = new byte[64];
+    int n = v.debugRead(rip - 32, code);
+    sb.append("\n Code:\n -----\n rip: [<").append(String.format("%016x", rip)).append(">] <unknown>\n\n");
+    for (int k = 0; k < n; k++) {
+      sb.append(k == 32 ? String.format("<%02x> ", code[k]) : String.format("%02x ", code[k]));
+      if (k % 16 == 15) {
+        sb.append('\n');
+      }
+    }
+    long sp = c.codeSize == 8 ? c.gpr[CpuState.RSP] : c.segBase[CpuState.SS] + (c.gpr[CpuState.RSP] & 0xFFFF_FFFFL);
+    byte[] stack = new byte[256];
+    int m = v.debugRead(sp, stack);
+    sb.append("\n Stack:\n ------\n");
+    java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(stack).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int k = 0; k + 8 <= m; k += 8) {
+      sb.append(String.format(" %016x: %016x%n", sp + k, bb.getLong(k)));
+    }
+    String trace = v.trace();
+    if (!trace.isEmpty()) {
+      sb.append("\n Trace (oldest first):\n --------------------\n").append(trace);
+    }
     return sb.toString();
   }
 }

@@ -15,7 +15,9 @@ public record VmConfig(
     String console,
     boolean debugIoport,
     TranslatorBackend.Engine engine,
-    boolean stats) {
+    boolean stats,
+    boolean nodefaults,
+    boolean virtualClock) {
 
   public long ramMiB() {
     return ramBytes >>> 20;

@@ -6,7 +6,15 @@ import java.io.OutputStream;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jkvm.devices.IrqLine;
 import org.jkvm.devices.legacy.DebugExit;
+import org.jkvm.devices.legacy.DummyPorts;
+import org.jkvm.devices.legacy.I8042Controller;
+import org.jkvm.devices.legacy.Mc146818Rtc;
 import org.jkvm.devices.legacy.Uart16550;
+import org.jkvm.devices.pci.PciConfigSpace;
+import org.jkvm.lkvm.boot.Bios;
+import org.jkvm.lkvm.boot.BzImageLoader;
+import org.jkvm.lkvm.boot.KernelCmdline;
+import org.jkvm.lkvm.boot.MpTable;
 import org.jkvm.lkvm.Report;
 import org.jkvm.lkvm.boot.FlatLoader;
 import org.jkvm.lkvm.boot.GuestLayout;
@@ -15,10 +23,13 @@ import org.jkvm.lkvm.ipc.VmControl;
 import org.jkvm.runtime.CpuState;
 import org.jkvm.runtime.ExitReason;
 import org.jkvm.runtime.Flags;
+import org.jkvm.runtime.GuestClock;
 import org.jkvm.runtime.Hypervisor;
+import org.jkvm.runtime.PortIoDevice;
 import org.jkvm.runtime.RunState;
 import org.jkvm.runtime.Vcpu;
 import org.jkvm.runtime.Vm;
+import org.jkvm.runtime.irqchip.InKernelIrqChip;
 import org.jkvm.translator.TranslatorBackend;
 
 /**
@@ -48,6 +59,13 @@ public final class VmRunner {
     Hypervisor hv = new Hypervisor(new TranslatorBackend(cfg.engine()));
     Vm vm = hv.createVm();
     addRam(vm, cfg.ramBytes());
+    // KVM_CREATE_IRQCHIP and KVM_CREATE_PIT2, as kvmtool's kvm__arch_init does before anything else.
+    java.util.concurrent.atomic.AtomicReference<Vcpu> boot0 = new java.util.concurrent.atomic.AtomicReference<>();
+    vm.setClock(cfg.virtualClock() ? GuestClock.virtual(() -> {
+      Vcpu b = boot0.get();
+      return b == null ? 0 : b.instructionsRetired();
+    }) : GuestClock.host());
+    vm.setIrqChip(new InKernelIrqChip(vm, vm.clock(), Vcpu.TSC_KHZ));
 
     OutputStream out = guestOut;
     Uart16550[] ttys = new Uart16550[UARTS.length];
@@ -56,7 +74,9 @@ public final class VmRunner {
       vm.ioBus().register(UARTS[n][0], 8, ttys[n], "ttyS" + n);
     }
     vm.ioBus().register(DebugExit.PORT, 4, new DebugExit(vm), "isa-debug-exit");
+    registerLegacyDevices(vm, out);
     Vcpu boot = vm.createVcpu();
+    boot0.set(boot);
     if (cfg.debugIoport()) {
       vm.ioBus().setUnclaimedListener((in, port, size, value) -> {
         ioError.compareAndSet(null, String.format("IO error: %s port=%x, size=%d, count=%d",
@@ -68,6 +88,9 @@ public final class VmRunner {
     FlatLoader.Entry entry;
     if (cfg.firmware() != null) {
       entry = FlatLoader.loadFirmware(vm.memory(), cfg.firmware());
+    } else if (BzImageLoader.isBzImage(cfg.kernel())) {
+      String cmdline = KernelCmdline.build(cfg.cmdline(), cfg.console(), cfg.nodefaults(), true);
+      entry = BzImageLoader.load(vm.memory(), cfg.kernel(), cfg.initrd(), cmdline, cfg.ramBytes());
     } else {
       Report.warning("Kernel image is not a bzImage.");
       Report.warning("Trying to load it as a flat binary (no cmdline support)");
@@ -75,6 +98,11 @@ public final class VmRunner {
         Report.warning("Loading initrd with flat binary not supported.");
       }
       entry = FlatLoader.loadFlat(vm.memory(), cfg.kernel(), cfg.ramBytes());
+    }
+    // kvmtool sets up its BIOS for every kernel (not for -f firmware), and the MP table in all cases.
+    long biosEnd = cfg.firmware() == null ? Bios.setup(vm.memory(), cfg.ramBytes()) : 0xF0000;
+    if (cfg.firmware() == null) {
+      MpTable.write(vm.memory(), biosEnd, cfg.cpus(), java.util.List.of());
     }
     resetVcpu(boot, entry);
 
@@ -92,6 +120,28 @@ public final class VmRunner {
       System.err.print(boot.stats());
     }
     return status;
+  }
+
+  /** kvmtool's dev-level devices (hw/i8042.c, hw/rtc.c, pci.c, x86/ioport.c) at their ports. */
+  private static void registerLegacyDevices(Vm vm, OutputStream out) {
+    I8042Controller kbd = new I8042Controller(IrqLine.gsi(vm, 1), IrqLine.gsi(vm, 12),
+        () -> vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0));
+    // Port 0x61 belongs to the in-kernel PIT, so the controller is split around it.
+    vm.ioBus().register(0x60, 1, kbd, "i8042-data");
+    vm.ioBus().register(0x64, 2, new PortIoDevice() {
+      @Override
+      public long in(int offset, int size) {
+        return kbd.in(4 + offset, size);
+      }
+
+      @Override
+      public void out(int offset, int size, long value) {
+        kbd.out(4 + offset, size, value);
+      }
+    }, "i8042-command");
+    vm.ioBus().register(0x70, 2, new Mc146818Rtc(java.time.Clock.systemUTC()), "rtc");
+    vm.ioBus().register(0xCF8, 8, new PciConfigSpace(), "pci-conf1");
+    DummyPorts.register(vm.ioBus(), out);
   }
 
   static void addRam(Vm vm, long ram) {

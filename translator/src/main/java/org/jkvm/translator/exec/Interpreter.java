@@ -23,17 +23,32 @@ import org.jkvm.translator.sem.Mem;
 public final class Interpreter implements Backend.VcpuBackend {
   /** Instructions per block at most; bounds the work lost when a block is dropped. */
   static final int MAX_BLOCK_INSNS = 64;
+  /** Timers (PIT, APIC) are polled after this many instructions: 20 us at 1 ns per instruction. */
+  static final long POLL_INSNS = 20_000;
   static final int JC_BITS = 12;
   static final int JC_SIZE = 1 << JC_BITS;
 
+  /**
+   * Guest exceptions and interrupts, like QEMU's {@code -d int}: enable with
+   * {@code -Dorg.slf4j.simpleLogger.log.jkvm.trace.int=debug}. Only exception and interrupt paths check it.
+   */
+  private static final org.slf4j.Logger TRACE_INT = org.slf4j.LoggerFactory.getLogger("jkvm.trace.int");
+
+  /** Instructions kept in the trace ring for debugging (-Djkvm.trace=N); 0 keeps nothing. */
+  static final int TRACE = Integer.getInteger("jkvm.trace", 0);
+
   private final CpuState c;
   private final CodeCache cache;
+  private final long[] traceLa = new long[TRACE];
+  private final Insn[] traceInsn = new Insn[TRACE];
+  private int traceAt;
   /** The jump cache: linear address of RIP -> block, valid until the next TLB flush. */
   private final long[] jcLa = new long[JC_SIZE];
   private final int[] jcMode = new int[JC_SIZE];
   private final Block[] jcBlock = new Block[JC_SIZE];
 
   private long retired;
+  private long nextPoll = POLL_INSNS;
   private long blocksBuilt;
   private long jumpCacheMisses;
 
@@ -51,6 +66,23 @@ public final class Interpreter implements Backend.VcpuBackend {
   @Override
   public long instructionsRetired() {
     return retired;
+  }
+
+  private void traceException(GuestFault f, Insn at) {
+    TRACE_INT.debug("vcpu {}: exception {} at {}:{}{}{}", c.vcpuId, f.getMessage(),
+        Integer.toHexString(c.segSel[CpuState.CS]), Long.toHexString(c.rip),
+        f.vector == GuestFault.PF ? " cr2=" + Long.toHexString(c.cr2) : "", at == null ? " (fetch)" : " " + at);
+  }
+
+  /** The last instructions executed, oldest first (only with -Djkvm.trace=N). */
+  @Override
+  public void appendTrace(StringBuilder out) {
+    for (int k = 0; k < TRACE; k++) {
+      int i = (traceAt + k) % TRACE;
+      if (traceInsn[i] != null) {
+        out.append(String.format("  %016x  %s%n", traceLa[i], traceInsn[i]));
+      }
+    }
   }
 
   @Override
@@ -76,11 +108,18 @@ public final class Interpreter implements Backend.VcpuBackend {
       if (c.halted) {
         return VmxExitReason.HLT;
       }
+      if (retired >= nextPoll) {
+        nextPoll = retired + POLL_INSNS;
+        c.hooks.pollTimers();
+      }
       try {
         Block b = lookup();
         execute(b);
       } catch (GuestFault f) {
         // Raised by a block lookup (instruction fetch #PF, CS limit #GP): RIP is already right.
+        if (TRACE_INT.isDebugEnabled()) {
+          traceException(f, null);
+        }
         try {
           Interrupts.deliverException(c, f);
         } catch (Interrupts.TripleFault t) {
@@ -99,6 +138,11 @@ public final class Interpreter implements Backend.VcpuBackend {
       c.clearEvent(CpuState.EVENT_KICK);
       return VmxExitReason.EXTERNAL_INTERRUPT;
     }
+    if ((ev & (CpuState.EVENT_INIT | CpuState.EVENT_SIPI)) != 0) {
+      // INIT and SIPI matter to application processors, which jkvm does not start yet (one vCPU); the
+      // bootstrap processor ignores SIPI, and an INIT to it is dropped.
+      c.clearEvent(CpuState.EVENT_INIT | CpuState.EVENT_SIPI);
+    }
     try {
       if ((ev & CpuState.EVENT_NMI) != 0 && !c.nmiBlocked && !c.interruptShadow) {
         c.clearEvent(CpuState.EVENT_NMI);
@@ -111,6 +155,10 @@ public final class Interpreter implements Backend.VcpuBackend {
           c.clearEvent(CpuState.EVENT_INTR);
         }
         if (vector >= 0) {
+          if (TRACE_INT.isDebugEnabled()) {
+            TRACE_INT.debug("vcpu {}: interrupt vector 0x{} at {}:{}", c.vcpuId, Integer.toHexString(vector),
+                Integer.toHexString(c.segSel[CpuState.CS]), Long.toHexString(c.rip));
+          }
           c.hooks.countExit(VmxExitReason.EXTERNAL_INTERRUPT);
           Interrupts.deliver(c, vector, 0, false, Interrupts.EXTERNAL, 1);
         }
@@ -214,6 +262,11 @@ public final class Interpreter implements Backend.VcpuBackend {
       for (; n < insns.length; n++) {
         Insn i = insns[n];
         start = c.rip;
+        if (TRACE > 0) {
+          traceLa[traceAt] = (c.codeSize == 8 ? 0 : c.segBase[CpuState.CS]) + start;
+          traceInsn[traceAt] = i;
+          traceAt = (traceAt + 1) % TRACE;
+        }
         c.rip = start + i.len;
         i.handler.exec(c, i);
         if (!b.valid) {
@@ -227,6 +280,9 @@ public final class Interpreter implements Backend.VcpuBackend {
       c.rip = start;
       c.interruptShadow = false;
       retired += n;
+      if (TRACE_INT.isDebugEnabled()) {
+        traceException(f, insns[n]);
+      }
       Interrupts.deliverException(c, f);
       return;
     }

@@ -46,6 +46,7 @@ import org.jkvm.translator.sem.MulDiv;
 import org.jkvm.translator.sem.Shift;
 import org.jkvm.translator.sem.Stack;
 import org.jkvm.translator.sem.SystemOps;
+import org.jkvm.translator.sem.X87Control;
 
 /**
  * The two-byte opcode map (0F xx), Intel SDM Vol. 2, Appendix A, Table A-3, with groups 6-16 of
@@ -133,10 +134,10 @@ final class TwoByteMap {
     t[0xAD] = op("SHRD", Shift::shrd, 0, Ev, Gv, CL);
     t[0xAE] = group("Grp15",
         new OpEntry[] {
-            op("FXSAVE", null, 0, Me),
-            op("FXRSTOR", null, 0, Me),
-            op("LDMXCSR", null, 0, Md),
-            op("STMXCSR", null, 0, Md),
+            op("FXSAVE", X87Control::fxsave, 0, Me),
+            op("FXRSTOR", X87Control::fxrstor, 0, Me),
+            op("LDMXCSR", X87Control::ldmxcsr, 0, Md),
+            op("STMXCSR", X87Control::stmxcsr, 0, Md),
             op("XSAVE", null, 0, Me),
             op("XRSTOR", null, 0, Me),
             op("XSAVEOPT", null, 0, Me),

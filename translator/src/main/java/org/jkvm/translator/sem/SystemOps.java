@@ -35,6 +35,14 @@ public final class SystemOps {
 
   // ---- control registers ----
 
+  /**
+   * MOV to/from CRn and DRn move 64 bits in 64-bit mode and 32 bits elsewhere, whatever the operand-size
+   * prefix or REX.W (SDM Vol. 2B, MOV—Move to/from Control Registers).
+   */
+  static int crSize(CpuState c) {
+    return c.codeSize == 8 ? 8 : 4;
+  }
+
   public static void movFromCr(CpuState c, Insn i) {
     requireCpl0(c);
     long v;
@@ -46,12 +54,12 @@ public final class SystemOps {
       case 8: v = c.cr8; break;
       default: throw GuestFault.ud();
     }
-    Ops.setReg(c, i.r0, i.s0, v);
+    Ops.setReg(c, i.r0, crSize(c), v);
   }
 
   public static void movToCr(CpuState c, Insn i) {
     requireCpl0(c);
-    long v = Ops.getReg(c, i.r1, i.s1);
+    long v = Ops.getReg(c, i.r1, crSize(c));
     c.hooks.countExit(VmxExitReason.CR_ACCESS);
     switch (i.r0) {
       case 0: writeCr0(c, v); break;
@@ -150,13 +158,13 @@ public final class SystemOps {
     int r = drIndex(c, i.r1);
     c.hooks.countExit(VmxExitReason.DR_ACCESS);
     long v = r == 6 ? (c.dr[6] | 0xFFFF_0FF0L) & 0xFFFF_FFFFL : r == 7 ? (c.dr[7] | 0x400) & 0xFFFF_FFFFL : c.dr[r];
-    Ops.setReg(c, i.r0, i.s0, v);
+    Ops.setReg(c, i.r0, crSize(c), v);
   }
 
   public static void movToDr(CpuState c, Insn i) {
     requireCpl0(c);
     int r = drIndex(c, i.r0);
-    long v = Ops.getReg(c, i.r1, i.s1);
+    long v = Ops.getReg(c, i.r1, crSize(c));
     if ((r == 6 || r == 7) && (v >>> 32) != 0) {
       throw GuestFault.gp0();
     }
