@@ -13,16 +13,22 @@ public final class Block {
   final Insn[] insns;
   /** Bytes covered, from {@link #gpa}. */
   final int length;
+  /**
+   * Guest physical address of the second page when the last instruction crosses into it, else -1. Such a
+   * block is valid only while the next linear page still maps there, and a write to either page drops it.
+   */
+  final long gpa2;
   /** False once the page under the block was written; holders must look up again. */
   volatile boolean valid = true;
   /** Executions so far, the translator's heat measure. */
   long executions;
 
-  Block(long gpa, int codeSize, Insn[] insns, int length) {
+  Block(long gpa, int codeSize, Insn[] insns, int length, long gpa2) {
     this.gpa = gpa;
     this.codeSize = codeSize;
     this.insns = insns;
     this.length = length;
+    this.gpa2 = gpa2;
   }
 
   static long key(long gpa, int codeSize) {

@@ -45,10 +45,18 @@ public final class CodeCache implements CodeWriteListener {
   }
 
   void put(Block b) {
-    long page = b.gpa & PhysicalMemory.PAGE_MASK;
+    long key = Block.key(b.gpa, b.codeSize);
+    blocks.put(key, b);
+    index(b.gpa & PhysicalMemory.PAGE_MASK, key);
+    if (b.gpa2 >= 0) {
+      index(b.gpa2 & PhysicalMemory.PAGE_MASK, key);
+    }
+  }
+
+  /** Records that block {@code key} was built from {@code page}, and write-protects the page. */
+  private void index(long page, long key) {
     boolean fresh = !mem.isCode(page);
-    byPage.computeIfAbsent(page, p -> ConcurrentHashMap.newKeySet()).add(Block.key(b.gpa, b.codeSize));
-    blocks.put(Block.key(b.gpa, b.codeSize), b);
+    byPage.computeIfAbsent(page, p -> ConcurrentHashMap.newKeySet()).add(key);
     if (fresh) {
       mem.markCode(page);
       for (SoftTlb t : tlbs) {

@@ -50,6 +50,7 @@ public final class Interpreter implements Backend.VcpuBackend {
   private long retired;
   private long nextPoll = POLL_INSNS;
   private long blocksBuilt;
+  private long crossPageDecodes;
   private long jumpCacheMisses;
 
   public Interpreter(CpuState c, CodeCache cache) {
@@ -88,6 +89,7 @@ public final class Interpreter implements Backend.VcpuBackend {
   @Override
   public void appendStats(StringBuilder out) {
     out.append(String.format("  %-22s %12d%n", "blocks decoded", blocksBuilt));
+    out.append(String.format("  %-22s %12d%n", "page-crossing blocks", crossPageDecodes));
     out.append(String.format("  %-22s %12d%n", "jump cache misses", jumpCacheMisses));
     out.append(String.format("  %-22s %12d%n", "code cache blocks", cache.size()));
     out.append(String.format("  %-22s %12d%n", "code page writes", cache.invalidations));
@@ -197,11 +199,14 @@ public final class Interpreter implements Backend.VcpuBackend {
     jumpCacheMisses++;
     long gpa = Mem.translateFetch(c, la);
     b = cache.get(gpa, c.codeSize);
+    if (b != null && b.valid && b.gpa2 >= 0) {
+      long next = (la | (PhysicalMemory.PAGE_SIZE - 1)) + 1;
+      if (Mem.translateFetch(c, c.codeSize == 8 ? next : next & 0xFFFF_FFFFL) != b.gpa2) {
+        b = null; // the second page maps elsewhere now
+      }
+    }
     if (b == null || !b.valid) {
       b = build(la, gpa);
-      if (b.length == 0) {
-        return b; // not cacheable (crosses a page)
-      }
     }
     jcBlock[h] = b;
     jcLa[h] = la;
@@ -212,12 +217,13 @@ public final class Interpreter implements Backend.VcpuBackend {
   /**
    * Decodes a block at linear {@code la} (physical {@code gpa}). Decoding stops at a block-ending
    * instruction, at the end of the page, or before an instruction that cannot be decoded (it will fault
-   * when it is reached). An instruction that crosses into the next page forms a block of its own that is
-   * not cached (length 0), so both pages are re-checked every time it runs.
+   * when it is reached). An instruction that crosses into the next page ends the block, which then
+   * depends on both pages (DESIGN.md rule 4).
    */
   private Block build(long la, long gpa) {
     blocksBuilt++;
     List<Insn> list = new ArrayList<>();
+    long gpa2 = -1;
     int pos = 0;
     int pageLeft = (int) (PhysicalMemory.PAGE_SIZE - (la & (PhysicalMemory.PAGE_SIZE - 1)));
     final int codeSize = c.codeSize;
@@ -233,21 +239,21 @@ public final class Interpreter implements Backend.VcpuBackend {
         }
         break;
       }
-      if (pos + i.len > pageLeft) {
-        if (list.isEmpty()) {
-          i.offsetInBlock = 0;
-          return new Block(gpa, codeSize, new Insn[] {i}, 0);
-        }
-        break;
-      }
       i.offsetInBlock = pos;
       list.add(i);
       pos += i.len;
+      if (pos > pageLeft) {
+        // The instruction's tail is on the next page: it was fetched from there, so that page is mapped.
+        long next = la + pageLeft;
+        gpa2 = Mem.translateFetch(c, wrap32 ? next & 0xFFFF_FFFFL : next) & PhysicalMemory.PAGE_MASK;
+        crossPageDecodes++;
+        break;
+      }
       if (i.endsBlock() || pos == pageLeft) {
         break;
       }
     }
-    Block b = new Block(gpa, codeSize, list.toArray(new Insn[0]), pos);
+    Block b = new Block(gpa, codeSize, list.toArray(new Insn[0]), pos, gpa2);
     cache.put(b);
     return b;
   }
