@@ -151,6 +151,10 @@ public final class CpuState {
   public long fdp;
   public int fcs;
   public int fds;
+  /** Scratch for instructions that produce two quadwords at once (SSE operand reads). */
+  public final long[] scratch = new long[4];
+  /** MXCSR exception flags raised by the SIMD instruction being executed (SSE semantics). */
+  public int simdFlags;
   /** XMM0-15: low quadword at [2n], high at [2n+1]. */
   public final long[] xmm = new long[32];
   public int mxcsr = 0x1F80;

@@ -1,0 +1,588 @@
+package org.jkvm.translator.sem;
+
+import org.jkvm.runtime.CpuState;
+
+/**
+ * SSE floating-point arithmetic on raw IEEE bits, with MXCSR semantics (SDM Vol. 1, 4.8-4.9, 11.5):
+ * exception flags, the four rounding modes, DAZ and FTZ, and SSE's NaN rules (Table 4-7: a NaN first source
+ * wins, SNaNs are quieted and raise IE; invalid operations return the QNaN "indefinite").
+ *
+ * <p>Java float and double arithmetic is IEEE round-to-nearest-even and gives no flags, so each operation
+ * computes its result the Java way and derives the rest from the exact rounding error, which error-free
+ * transformations give cheaply: TwoSum for sums, {@link Math#fma} residuals for products, quotients and
+ * square roots. Flags accumulate in {@link CpuState#simdFlags}.
+ *
+ * <p>Choice: tininess (for UE and FTZ) is judged on the rounded result, |r| below the smallest normal;
+ * results within half an ulp below the smallest normal that round up to it are treated as not tiny.
+ */
+public final class SseFp {
+  private SseFp() {}
+
+  public static final long QNAN_D = 0xFFF8_0000_0000_0000L;
+  public static final int QNAN_F = 0xFFC0_0000;
+  static final long EXP_D = 0x7FF0_0000_0000_0000L;
+  static final long MANT_D = 0x000F_FFFF_FFFF_FFFFL;
+  static final long QUIET_D = 0x0008_0000_0000_0000L;
+  static final int EXP_F = 0x7F80_0000;
+  static final int MANT_F = 0x007F_FFFF;
+  static final int QUIET_F = 0x0040_0000;
+
+  static boolean nanD(long b) {
+    return (b & EXP_D) == EXP_D && (b & MANT_D) != 0;
+  }
+
+  static boolean snanD(long b) {
+    return nanD(b) && (b & QUIET_D) == 0;
+  }
+
+  static boolean denormD(long b) {
+    return (b & EXP_D) == 0 && (b & MANT_D) != 0;
+  }
+
+  static boolean nanF(int b) {
+    return (b & EXP_F) == EXP_F && (b & MANT_F) != 0;
+  }
+
+  static boolean snanF(int b) {
+    return nanF(b) && (b & QUIET_F) == 0;
+  }
+
+  static boolean denormF(int b) {
+    return (b & EXP_F) == 0 && (b & MANT_F) != 0;
+  }
+
+  /** A denormal input: DAZ makes it a signed zero; otherwise it raises DE. */
+  static long inD(CpuState c, long b) {
+    if (denormD(b)) {
+      if ((c.mxcsr & Sse.DAZ) != 0) {
+        return b & Long.MIN_VALUE;
+      }
+      c.simdFlags |= Sse.DE;
+    }
+    return b;
+  }
+
+  static int inF(CpuState c, int b) {
+    if (denormF(b)) {
+      if ((c.mxcsr & Sse.DAZ) != 0) {
+        return b & Integer.MIN_VALUE;
+      }
+      c.simdFlags |= Sse.DE;
+    }
+    return b;
+  }
+
+  /** The result of a two-operand operation with a NaN input (Table 4-7). */
+  static long nanResultD(CpuState c, long a, long b) {
+    if (snanD(a) || snanD(b)) {
+      c.simdFlags |= Sse.IE;
+    }
+    return (nanD(a) ? a : b) | QUIET_D;
+  }
+
+  static int nanResultF(CpuState c, int a, int b) {
+    if (snanF(a) || snanF(b)) {
+      c.simdFlags |= Sse.IE;
+    }
+    return (nanF(a) ? a : b) | QUIET_F;
+  }
+
+  // ---- rounding and post-computation flags ----
+
+  /**
+   * Finishes a double result: {@code r} is the nearest-even result, {@code err} the sign of (exact - r)
+   * (0 if exact), {@code finiteIn} whether the inputs were finite (for overflow).
+   */
+  static long finishD(CpuState c, double r, double err, boolean finiteIn) {
+    int rc = Sse.rc(c);
+    if (err != 0 && rc != Sse.RC_NEAREST) {
+      if (rc == Sse.RC_DOWN && err < 0) {
+        r = Math.nextDown(r);
+      } else if (rc == Sse.RC_UP && err > 0) {
+        r = Math.nextUp(r);
+      } else if (rc == Sse.RC_ZERO && (r > 0 ? err < 0 : err > 0)) {
+        r = r > 0 ? Math.nextDown(r) : Math.nextUp(r);
+      }
+    }
+    if (Double.isInfinite(r) && finiteIn) {
+      c.simdFlags |= Sse.OE | Sse.PE;
+      if (rc == Sse.RC_ZERO || (rc == Sse.RC_DOWN && r > 0) || (rc == Sse.RC_UP && r < 0)) {
+        r = Math.copySign(Double.MAX_VALUE, r);
+      }
+      return Double.doubleToRawLongBits(r);
+    }
+    if (err != 0) {
+      c.simdFlags |= Sse.PE;
+    }
+    double m = Math.abs(r);
+    if (m < Double.MIN_NORMAL && (m != 0 || err != 0)) {
+      // Tiny: with UE masked, underflow is reported only if inexact; FTZ flushes to zero.
+      if (((c.mxcsr >>> Sse.MASK_SHIFT) & Sse.UE) == 0) {
+        c.simdFlags |= Sse.UE;
+      } else if ((c.mxcsr & Sse.FTZ) != 0) {
+        c.simdFlags |= Sse.UE | Sse.PE;
+        return Double.doubleToRawLongBits(r) & Long.MIN_VALUE;
+      } else if (err != 0) {
+        c.simdFlags |= Sse.UE;
+      }
+    }
+    return Double.doubleToRawLongBits(r);
+  }
+
+  static int finishF(CpuState c, float r, float err, boolean finiteIn) {
+    int rc = Sse.rc(c);
+    if (err != 0 && rc != Sse.RC_NEAREST) {
+      if (rc == Sse.RC_DOWN && err < 0) {
+        r = Math.nextDown(r);
+      } else if (rc == Sse.RC_UP && err > 0) {
+        r = Math.nextUp(r);
+      } else if (rc == Sse.RC_ZERO && (r > 0 ? err < 0 : err > 0)) {
+        r = r > 0 ? Math.nextDown(r) : Math.nextUp(r);
+      }
+    }
+    if (Float.isInfinite(r) && finiteIn) {
+      c.simdFlags |= Sse.OE | Sse.PE;
+      if (rc == Sse.RC_ZERO || (rc == Sse.RC_DOWN && r > 0) || (rc == Sse.RC_UP && r < 0)) {
+        r = Math.copySign(Float.MAX_VALUE, r);
+      }
+      return Float.floatToRawIntBits(r);
+    }
+    if (err != 0) {
+      c.simdFlags |= Sse.PE;
+    }
+    float m = Math.abs(r);
+    if (m < Float.MIN_NORMAL && (m != 0 || err != 0)) {
+      if (((c.mxcsr >>> Sse.MASK_SHIFT) & Sse.UE) == 0) {
+        c.simdFlags |= Sse.UE;
+      } else if ((c.mxcsr & Sse.FTZ) != 0) {
+        c.simdFlags |= Sse.UE | Sse.PE;
+        return Float.floatToRawIntBits(r) & Integer.MIN_VALUE;
+      } else if (err != 0) {
+        c.simdFlags |= Sse.UE;
+      }
+    }
+    return Float.floatToRawIntBits(r);
+  }
+
+  /** The exact error of x + y = s (TwoSum, Knuth): s + err == x + y exactly, when s is finite. */
+  static double twoSumErr(double x, double y, double s) {
+    double yv = s - x;
+    double xv = s - yv;
+    return (x - xv) + (y - yv);
+  }
+
+  static float twoSumErr(float x, float y, float s) {
+    float yv = s - x;
+    float xv = s - yv;
+    return (x - xv) + (y - yv);
+  }
+
+  /** An exact zero sum takes its sign from the rounding mode (IEEE 754 6.3): -0 only when rounding down. */
+  static double zeroSum(CpuState c, double x, double y, double r) {
+    if (r == 0 && (Double.doubleToRawLongBits(x) ^ Double.doubleToRawLongBits(y)) < 0 || r == 0 && x == -y) {
+      return Sse.rc(c) == Sse.RC_DOWN ? -0.0 : 0.0;
+    }
+    return r;
+  }
+
+  static float zeroSum(CpuState c, float x, float y, float r) {
+    if (r == 0 && (Float.floatToRawIntBits(x) ^ Float.floatToRawIntBits(y)) < 0 || r == 0 && x == -y) {
+      return Sse.rc(c) == Sse.RC_DOWN ? -0.0f : 0.0f;
+    }
+    return r;
+  }
+
+  // ---- double operations ----
+
+  public static long addD(CpuState c, long a, long b) {
+    if (nanD(a) || nanD(b)) {
+      return nanResultD(c, a, b);
+    }
+    double x = Double.longBitsToDouble(inD(c, a));
+    double y = Double.longBitsToDouble(inD(c, b));
+    double r = x + y;
+    if (Double.isNaN(r)) {
+      c.simdFlags |= Sse.IE; // inf + -inf
+      return QNAN_D;
+    }
+    boolean finite = !Double.isInfinite(x) && !Double.isInfinite(y);
+    double err = finite && !Double.isInfinite(r) ? twoSumErr(x, y, r) : 0;
+    if (err == 0 && r == 0) {
+      return Double.doubleToRawLongBits(zeroSum(c, x, y, r));
+    }
+    return finishD(c, r, err, finite);
+  }
+
+  public static long subD(CpuState c, long a, long b) {
+    if (nanD(a) || nanD(b)) {
+      return nanResultD(c, a, b);
+    }
+    return addD(c, a, b ^ Long.MIN_VALUE);
+  }
+
+  public static long mulD(CpuState c, long a, long b) {
+    if (nanD(a) || nanD(b)) {
+      return nanResultD(c, a, b);
+    }
+    double x = Double.longBitsToDouble(inD(c, a));
+    double y = Double.longBitsToDouble(inD(c, b));
+    double r = x * y;
+    if (Double.isNaN(r)) {
+      c.simdFlags |= Sse.IE; // 0 * inf
+      return QNAN_D;
+    }
+    boolean finite = !Double.isInfinite(x) && !Double.isInfinite(y);
+    double err = 0;
+    if (finite && !Double.isInfinite(r) && r != 0 && Math.abs(r) >= 0x1p-968) {
+      err = Math.fma(x, y, -r);
+    } else if (finite && !Double.isInfinite(r) && x != 0 && y != 0) {
+      err = exactMulErr(x, y, r); // tiny product: the residual may itself underflow
+    }
+    return finishD(c, r, err, finite);
+  }
+
+  /** Sign of (x * y - r) for tiny products, computed exactly. */
+  static double exactMulErr(double x, double y, double r) {
+    java.math.BigDecimal e = new java.math.BigDecimal(x).multiply(new java.math.BigDecimal(y))
+        .subtract(new java.math.BigDecimal(r));
+    return e.signum();
+  }
+
+  public static long divD(CpuState c, long a, long b) {
+    if (nanD(a) || nanD(b)) {
+      return nanResultD(c, a, b);
+    }
+    double x = Double.longBitsToDouble(inD(c, a));
+    double y = Double.longBitsToDouble(inD(c, b));
+    if (y == 0 && x != 0 && !Double.isInfinite(x)) {
+      c.simdFlags |= Sse.ZE;
+    }
+    double r = x / y;
+    if (Double.isNaN(r)) {
+      c.simdFlags |= Sse.IE; // 0/0, inf/inf
+      return QNAN_D;
+    }
+    boolean finite = !Double.isInfinite(x) && !Double.isInfinite(y) && y != 0;
+    double err = 0;
+    if (finite && !Double.isInfinite(r) && x != 0) {
+      if (Math.abs(r) >= 0x1p-960 && Math.abs(x) >= 0x1p-960) {
+        double rem = Math.fma(-r, y, x); // x - r*y, exact
+        err = Math.signum(rem) * Math.signum(y);
+      } else {
+        java.math.BigDecimal e = new java.math.BigDecimal(x)
+            .subtract(new java.math.BigDecimal(r).multiply(new java.math.BigDecimal(y)));
+        err = e.signum() * Math.signum(y);
+      }
+    }
+    return finishD(c, r, err, finite);
+  }
+
+  public static long sqrtD(CpuState c, long a) {
+    if (nanD(a)) {
+      if (snanD(a)) {
+        c.simdFlags |= Sse.IE;
+      }
+      return a | QUIET_D;
+    }
+    double x = Double.longBitsToDouble(inD(c, a));
+    if (x < 0) {
+      c.simdFlags |= Sse.IE;
+      return QNAN_D;
+    }
+    double r = Math.sqrt(x);
+    double err = 0;
+    if (x != 0 && !Double.isInfinite(x)) {
+      if (x >= 0x1p-900) {
+        err = Math.signum(Math.fma(-r, r, x));
+      } else {
+        err = new java.math.BigDecimal(x).subtract(new java.math.BigDecimal(r).pow(2)).signum();
+      }
+    }
+    return finishD(c, r, err, true);
+  }
+
+  /**
+   * MINSD/MAXSD: if either is a NaN (IE, QNaN included) or both are zeros, the second operand is returned
+   * unchanged; the comparison is otherwise exact.
+   */
+  public static long minMaxD(CpuState c, long a, long b, boolean max) {
+    if (nanD(a) || nanD(b)) {
+      c.simdFlags |= Sse.IE;
+      return b;
+    }
+    long aa = inD(c, a);
+    long bb = inD(c, b);
+    double x = Double.longBitsToDouble(aa);
+    double y = Double.longBitsToDouble(bb);
+    if (x == 0 && y == 0) {
+      return bb;
+    }
+    return (max ? x > y : x < y) ? aa : bb;
+  }
+
+  /** CMPxxSD predicate 0-7 (EQ, LT, LE, UNORD, NEQ, NLT, NLE, ORD). */
+  public static boolean cmpD(CpuState c, long a, long b, int pred) {
+    boolean unordered = nanD(a) || nanD(b);
+    if (snanD(a) || snanD(b) || unordered && (pred & 3) != 0 && (pred & 3) != 3) {
+      c.simdFlags |= Sse.IE; // LT, LE, NLT, NLE signal on any NaN
+    }
+    double x = Double.longBitsToDouble(unordered ? a : inD(c, a));
+    double y = Double.longBitsToDouble(unordered ? b : inD(c, b));
+    switch (pred & 7) {
+      case 0: return !unordered && x == y;
+      case 1: return !unordered && x < y;
+      case 2: return !unordered && x <= y;
+      case 3: return unordered;
+      case 4: return unordered || x != y;
+      case 5: return unordered || !(x < y);
+      case 6: return unordered || !(x <= y);
+      default: return !unordered;
+    }
+  }
+
+  /** COMISD (signalling: any NaN raises IE) and UCOMISD (only SNaN): returns ZF|PF|CF as EFLAGS bits. */
+  public static long comisD(CpuState c, long a, long b, boolean signalling) {
+    boolean unordered = nanD(a) || nanD(b);
+    if (snanD(a) || snanD(b) || unordered && signalling) {
+      c.simdFlags |= Sse.IE;
+    }
+    if (unordered) {
+      return 0x45; // ZF PF CF
+    }
+    double x = Double.longBitsToDouble(inD(c, a));
+    double y = Double.longBitsToDouble(inD(c, b));
+    return x == y ? 0x40 : x < y ? 0x01 : 0;
+  }
+
+  // ---- float operations ----
+
+  public static int addF(CpuState c, int a, int b) {
+    if (nanF(a) || nanF(b)) {
+      return nanResultF(c, a, b);
+    }
+    float x = Float.intBitsToFloat(inF(c, a));
+    float y = Float.intBitsToFloat(inF(c, b));
+    float r = x + y;
+    if (Float.isNaN(r)) {
+      c.simdFlags |= Sse.IE;
+      return QNAN_F;
+    }
+    boolean finite = !Float.isInfinite(x) && !Float.isInfinite(y);
+    float err = finite && !Float.isInfinite(r) ? twoSumErr(x, y, r) : 0;
+    if (err == 0 && r == 0) {
+      return Float.floatToRawIntBits(zeroSum(c, x, y, r));
+    }
+    return finishF(c, r, err, finite);
+  }
+
+  public static int subF(CpuState c, int a, int b) {
+    if (nanF(a) || nanF(b)) {
+      return nanResultF(c, a, b);
+    }
+    return addF(c, a, b ^ Integer.MIN_VALUE);
+  }
+
+  public static int mulF(CpuState c, int a, int b) {
+    if (nanF(a) || nanF(b)) {
+      return nanResultF(c, a, b);
+    }
+    float x = Float.intBitsToFloat(inF(c, a));
+    float y = Float.intBitsToFloat(inF(c, b));
+    float r = x * y;
+    if (Float.isNaN(r)) {
+      c.simdFlags |= Sse.IE;
+      return QNAN_F;
+    }
+    boolean finite = !Float.isInfinite(x) && !Float.isInfinite(y);
+    // The product of two floats is exact in double: compare with the float result.
+    double exact = (double) x * (double) y;
+    float err = finite && !Float.isInfinite(r) ? (float) Math.signum(exact - r) : 0;
+    return finishF(c, r, err, finite);
+  }
+
+  public static int divF(CpuState c, int a, int b) {
+    if (nanF(a) || nanF(b)) {
+      return nanResultF(c, a, b);
+    }
+    float x = Float.intBitsToFloat(inF(c, a));
+    float y = Float.intBitsToFloat(inF(c, b));
+    if (y == 0 && x != 0 && !Float.isInfinite(x)) {
+      c.simdFlags |= Sse.ZE;
+    }
+    float r = x / y;
+    if (Float.isNaN(r)) {
+      c.simdFlags |= Sse.IE;
+      return QNAN_F;
+    }
+    boolean finite = !Float.isInfinite(x) && !Float.isInfinite(y) && y != 0;
+    float err = 0;
+    if (finite && !Float.isInfinite(r) && x != 0) {
+      // r * y is exact in double; x - r*y then has the sign of (x/y - r) * sign(y).
+      double rem = (double) x - (double) r * (double) y;
+      err = (float) (Math.signum(rem) * Math.signum(y));
+    }
+    return finishF(c, r, err, finite);
+  }
+
+  public static int sqrtF(CpuState c, int a) {
+    if (nanF(a)) {
+      if (snanF(a)) {
+        c.simdFlags |= Sse.IE;
+      }
+      return a | QUIET_F;
+    }
+    float x = Float.intBitsToFloat(inF(c, a));
+    if (x < 0) {
+      c.simdFlags |= Sse.IE;
+      return QNAN_F;
+    }
+    float r = (float) Math.sqrt(x); // correctly rounded: double sqrt then float rounding is exact here
+    float err = 0;
+    if (x != 0 && !Float.isInfinite(x)) {
+      double rem = (double) x - (double) r * (double) r;
+      err = (float) Math.signum(rem);
+    }
+    return finishF(c, r, err, true);
+  }
+
+  public static int minMaxF(CpuState c, int a, int b, boolean max) {
+    if (nanF(a) || nanF(b)) {
+      c.simdFlags |= Sse.IE;
+      return b;
+    }
+    int aa = inF(c, a);
+    int bb = inF(c, b);
+    float x = Float.intBitsToFloat(aa);
+    float y = Float.intBitsToFloat(bb);
+    if (x == 0 && y == 0) {
+      return bb;
+    }
+    return (max ? x > y : x < y) ? aa : bb;
+  }
+
+  public static boolean cmpF(CpuState c, int a, int b, int pred) {
+    boolean unordered = nanF(a) || nanF(b);
+    if (snanF(a) || snanF(b) || unordered && (pred & 3) != 0 && (pred & 3) != 3) {
+      c.simdFlags |= Sse.IE;
+    }
+    float x = Float.intBitsToFloat(unordered ? a : inF(c, a));
+    float y = Float.intBitsToFloat(unordered ? b : inF(c, b));
+    switch (pred & 7) {
+      case 0: return !unordered && x == y;
+      case 1: return !unordered && x < y;
+      case 2: return !unordered && x <= y;
+      case 3: return unordered;
+      case 4: return unordered || x != y;
+      case 5: return unordered || !(x < y);
+      case 6: return unordered || !(x <= y);
+      default: return !unordered;
+    }
+  }
+
+  public static long comisF(CpuState c, int a, int b, boolean signalling) {
+    boolean unordered = nanF(a) || nanF(b);
+    if (snanF(a) || snanF(b) || unordered && signalling) {
+      c.simdFlags |= Sse.IE;
+    }
+    if (unordered) {
+      return 0x45;
+    }
+    float x = Float.intBitsToFloat(inF(c, a));
+    float y = Float.intBitsToFloat(inF(c, b));
+    return x == y ? 0x40 : x < y ? 0x01 : 0;
+  }
+
+  // ---- conversions ----
+
+  /** CVTSD2SS: double to float with rounding, overflow and underflow. */
+  public static int d2f(CpuState c, long a) {
+    if (nanD(a)) {
+      if (snanD(a)) {
+        c.simdFlags |= Sse.IE;
+      }
+      // The NaN keeps its sign and the top of its payload, quieted.
+      return (int) ((a >>> 32) & 0x8000_0000L) | EXP_F | QUIET_F | (int) ((a & MANT_D) >>> 29);
+    }
+    double x = Double.longBitsToDouble(inD(c, a));
+    float r = (float) x;
+    float err = Double.isInfinite(x) ? 0 : (float) Math.signum(x - (double) r);
+    if (Float.isInfinite(r) && !Double.isInfinite(x)) {
+      err = (float) Math.signum(x); // overflowed
+    }
+    return finishF(c, r, err, !Double.isInfinite(x));
+  }
+
+  /** CVTSS2SD: exact. */
+  public static long f2d(CpuState c, int a) {
+    if (nanF(a)) {
+      if (snanF(a)) {
+        c.simdFlags |= Sse.IE;
+      }
+      return ((long) (a & Integer.MIN_VALUE) << 32) | EXP_D | QUIET_D | ((long) (a & MANT_F) << 29);
+    }
+    return Double.doubleToRawLongBits(Float.intBitsToFloat(inF(c, a)));
+  }
+
+  /**
+   * Double to a 32- or 64-bit integer, rounded by MXCSR.RC or truncated; NaN or out of range gives the
+   * integer indefinite (the most negative value) and IE; an inexact result raises PE.
+   */
+  public static long d2i(CpuState c, long a, int bits, boolean truncate) {
+    long indefinite = bits == 32 ? 0x8000_0000L : Long.MIN_VALUE;
+    if (nanD(a)) {
+      c.simdFlags |= Sse.IE;
+      return indefinite;
+    }
+    double x = Double.longBitsToDouble(inD(c, a));
+    double r = truncate ? (x < 0 ? Math.ceil(x) : Math.floor(x)) : roundToInt(c, x);
+    double lim = bits == 32 ? 0x1p31 : 0x1p63;
+    if (!(r >= -lim && r < lim)) {
+      c.simdFlags |= Sse.IE;
+      return indefinite;
+    }
+    if (r != x) {
+      c.simdFlags |= Sse.PE;
+    }
+    long v = (long) r;
+    return bits == 32 ? v & 0xFFFF_FFFFL : v;
+  }
+
+  public static long f2i(CpuState c, int a, int bits, boolean truncate) {
+    if (nanF(a)) {
+      c.simdFlags |= Sse.IE;
+      return bits == 32 ? 0x8000_0000L : Long.MIN_VALUE;
+    }
+    return d2i(c, Double.doubleToRawLongBits(Float.intBitsToFloat(inF(c, a))), bits, truncate);
+  }
+
+  static double roundToInt(CpuState c, double x) {
+    switch (Sse.rc(c)) {
+      case Sse.RC_DOWN: return Math.floor(x);
+      case Sse.RC_UP: return Math.ceil(x);
+      case Sse.RC_ZERO: return x < 0 ? Math.ceil(x) : Math.floor(x);
+      default: return Math.rint(x);
+    }
+  }
+
+  /** A signed 64-bit integer to double, rounded by MXCSR.RC. */
+  public static long i2d(CpuState c, long v) {
+    double r = (double) v;
+    double err = 0;
+    if (Math.abs(v) > (1L << 53) || v == Long.MIN_VALUE) {
+      java.math.BigDecimal e = java.math.BigDecimal.valueOf(v).subtract(new java.math.BigDecimal(r));
+      err = e.signum();
+    }
+    return finishD(c, r, err, true);
+  }
+
+  /** A signed 64-bit integer to float, rounded by MXCSR.RC. */
+  public static int i2f(CpuState c, long v) {
+    float r = (float) v;
+    float err = 0;
+    if (Math.abs(v) > (1L << 24) || v == Long.MIN_VALUE) {
+      java.math.BigDecimal e = java.math.BigDecimal.valueOf(v).subtract(new java.math.BigDecimal(r));
+      err = e.signum();
+    }
+    return finishF(c, r, err, true);
+  }
+}
