@@ -263,18 +263,63 @@ public final class PhysicalMemory {
     if (c == null || (off & (size - 1)) != 0) {
       return ~expected;
     }
-    long seen;
-    if (size == 8) {
-      seen = (long) I64.compareAndExchange(c, off, expected, update);
-    } else if (size == 4) {
-      seen = ((int) I32.compareAndExchange(c, off, (int) expected, (int) update)) & 0xFFFF_FFFFL;
-    } else {
+    if (size != 4 && size != 8) {
       throw new IllegalArgumentException("size " + size);
     }
+    long seen = ATOMIC_VIEWS ? casView(c, off, size, expected, update) : casLocked(c, off, size, expected, update);
     if (seen == (expected & sizeMask(size))) {
       noteWrite(gpa, size);
     }
     return seen;
+  }
+
+  /**
+   * Whether byte-array view VarHandles do atomic updates. JDK 17 supports them on aligned offsets; JDK 22
+   * and later refuse them on heap byte arrays (JDK-8318966: a byte[] has no promised 8-byte alignment) and
+   * throw UnsupportedOperationException, so those JDKs take {@link #casLocked} instead.
+   */
+  static final boolean ATOMIC_VIEWS = probeAtomicViews();
+
+  private static boolean probeAtomicViews() {
+    try {
+      byte[] b = new byte[16];
+      I64.compareAndExchange(b, 8, 0L, 1L);
+      I32.compareAndExchange(b, 0, 0, 1);
+      return b[8] == 1 && b[0] == 1;
+    } catch (UnsupportedOperationException | IllegalStateException e) {
+      return false;
+    }
+  }
+
+  private static long casView(byte[] c, int off, int size, long expected, long update) {
+    if (size == 8) {
+      return (long) I64.compareAndExchange(c, off, expected, update);
+    }
+    return ((int) I32.compareAndExchange(c, off, (int) expected, (int) update)) & 0xFFFF_FFFFL;
+  }
+
+  /** Striped locks for {@link #casLocked}, by 4 KiB page of the chunk. */
+  private static final Object[] CAS_LOCKS = new Object[64];
+
+  static {
+    for (int i = 0; i < CAS_LOCKS.length; i++) {
+      CAS_LOCKS[i] = new Object();
+    }
+  }
+
+  /**
+   * Compare-and-exchange under a lock: atomic with respect to every other compare-and-exchange (page-walk
+   * A/D updates and LOCK-prefixed instructions of all vCPUs), though not to plain stores racing with it.
+   */
+  static long casLocked(byte[] c, int off, int size, long expected, long update) {
+    synchronized (CAS_LOCKS[(System.identityHashCode(c) ^ (off >>> 12)) & (CAS_LOCKS.length - 1)]) {
+      long seen = readChunk(c, off, size);
+      if (seen == (expected & sizeMask(size))) {
+        writeChunk(c, off, size, update);
+      }
+      VarHandle.fullFence();
+      return seen;
+    }
   }
 
   // ---- bulk access (DMA, loaders) ----

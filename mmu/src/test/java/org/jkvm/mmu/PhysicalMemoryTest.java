@@ -114,4 +114,19 @@ class PhysicalMemoryTest {
     assertEquals(9, m.compareAndExchange(0x40, 8, 5, 11));
     assertEquals(9, m.read(0x40, 8));
   }
+
+  /** The path JDK 22+ takes, where byte-array views refuse atomic updates (JDK-8318966). */
+  @Test
+  void lockedCompareAndExchange_matchesTheViewPath() {
+    byte[] c = new byte[64];
+    PhysicalMemory.writeChunk(c, 8, 8, 0x1_0000_0005L);
+    assertEquals(0x1_0000_0005L, PhysicalMemory.casLocked(c, 8, 8, 0x1_0000_0005L, 9));
+    assertEquals(9, PhysicalMemory.readChunk(c, 8, 8));
+    assertEquals(9, PhysicalMemory.casLocked(c, 8, 8, 5, 11));
+    assertEquals(9, PhysicalMemory.readChunk(c, 8, 8));
+    PhysicalMemory.writeChunk(c, 4, 4, 0xFFFF_FFF0L);
+    assertEquals(0xFFFF_FFF0L, PhysicalMemory.casLocked(c, 4, 4, 0xFFFF_FFF0L, 0x12));
+    assertEquals(0x12, PhysicalMemory.readChunk(c, 4, 4));
+    assertEquals(9, PhysicalMemory.readChunk(c, 8, 8), "the neighbouring quadword is untouched");
+  }
 }
