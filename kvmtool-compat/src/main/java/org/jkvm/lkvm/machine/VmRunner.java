@@ -15,6 +15,7 @@ import org.jkvm.lkvm.boot.Bios;
 import org.jkvm.lkvm.boot.BzImageLoader;
 import org.jkvm.lkvm.boot.KernelCmdline;
 import org.jkvm.lkvm.boot.MpTable;
+import org.jkvm.lkvm.boot.MultibootLoader;
 import org.jkvm.lkvm.Report;
 import org.jkvm.lkvm.boot.FlatLoader;
 import org.jkvm.lkvm.boot.GuestLayout;
@@ -85,12 +86,15 @@ public final class VmRunner {
       });
     }
 
-    FlatLoader.Entry entry;
+    FlatLoader.Entry entry = null;
+    MultibootLoader.Entry multiboot = null;
     if (cfg.firmware() != null) {
       entry = FlatLoader.loadFirmware(vm.memory(), cfg.firmware());
     } else if (BzImageLoader.isBzImage(cfg.kernel())) {
       String cmdline = KernelCmdline.build(cfg.cmdline(), cfg.console(), cfg.nodefaults(), true);
       entry = BzImageLoader.load(vm.memory(), cfg.kernel(), cfg.initrd(), cmdline, cfg.ramBytes());
+    } else if (MultibootLoader.isMultiboot(cfg.kernel())) {
+      multiboot = MultibootLoader.load(vm.memory(), cfg.kernel(), cfg.initrd(), cfg.cmdline(), cfg.ramBytes());
     } else {
       Report.warning("Kernel image is not a bzImage.");
       Report.warning("Trying to load it as a flat binary (no cmdline support)");
@@ -104,7 +108,11 @@ public final class VmRunner {
     if (cfg.firmware() == null) {
       MpTable.write(vm.memory(), biosEnd, cfg.cpus(), java.util.List.of());
     }
-    resetVcpu(boot, entry);
+    if (multiboot != null) {
+      resetVcpuMultiboot(boot, multiboot);
+    } else {
+      resetVcpu(boot, entry);
+    }
 
     Console console = new Console(ttys[0], () -> vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0));
     if (cfg.console().startsWith("serial")) {
@@ -164,6 +172,32 @@ public final class VmRunner {
     c.gpr[CpuState.RBP] = e.sp();
     c.rip = e.ip();
     c.setRflags(Flags.FIXED1);
+    c.updateMode();
+  }
+
+  /**
+   * The Multiboot machine state (specification 3.2): 32-bit protected mode, flat 4 GiB code and data
+   * segments from the loader's GDT, paging and interrupts off, EAX = 0x2BADB002, EBX = the boot information.
+   */
+  static void resetVcpuMultiboot(Vcpu v, MultibootLoader.Entry e) {
+    CpuState c = v.state();
+    for (int s = 0; s < 6; s++) {
+      boolean code = s == CpuState.CS;
+      c.segSel[s] = code ? MultibootLoader.CODE_SELECTOR : MultibootLoader.DATA_SELECTOR;
+      c.segBase[s] = 0;
+      c.segLimit[s] = -1;
+      c.segAttr[s] = (code ? 0xB : 0x3) | CpuState.SEG_S | CpuState.SEG_P | CpuState.SEG_DB | CpuState.SEG_G;
+    }
+    c.gdtBase = e.gdtBase();
+    c.gdtLimit = e.gdtLimit();
+    java.util.Arrays.fill(c.gpr, 0);
+    c.gpr[CpuState.RAX] = MultibootLoader.BOOTLOADER_MAGIC & 0xFFFF_FFFFL;
+    c.gpr[CpuState.RBX] = e.ebx();
+    c.gpr[CpuState.RSP] = MultibootLoader.INFO_ADDR;
+    c.rip = e.eip();
+    c.cr0 = CpuState.CR0_PE | CpuState.CR0_ET;
+    c.setRflags(Flags.FIXED1);
+    c.tlb.flushAll();
     c.updateMode();
   }
 
