@@ -39,6 +39,43 @@ static void test_faults_and_traps(void)
 	}
 }
 
+static volatile int db_count;
+static volatile ulong db_rips[8], db_dr6;
+
+static void db_handler(struct ex_regs *r)
+{
+	if (db_count < 8)
+		db_rips[db_count] = r->rip;
+	db_count++;
+	ulong dr6;
+	asm volatile("mov %%dr6, %0" : "=r"(dr6));
+	db_dr6 = dr6;
+}
+
+/*
+ * Single-step: with TF set, #DB is a trap after each instruction that started with TF = 1 (so not after
+ * the POPF that sets TF, but after the POPF that clears it), with DR6.BS.
+ */
+static void test_single_step(void)
+{
+	ulong l1, l2, l3, l4, l5;
+	db_count = 0;
+	set_handler(DB, db_handler);
+	asm volatile("pushf; orl $0x100, (%%rsp); popf\n"
+		"2001: nop\n"
+		"2002: pushf\n"
+		"2003: andl $~0x100, (%%rsp)\n"
+		"2004: popf\n"
+		"2005: nop\n"
+		"movq $2002b, %0; movq $2003b, %1; movq $2004b, %2; movq $2005b, %3; movq $2001b, %4"
+		: "=r"(l2), "=r"(l3), "=r"(l4), "=r"(l5), "=r"(l1) : : "memory");
+	set_handler(DB, 0);
+	report(db_count == 4 && db_rips[0] == l2 && db_rips[1] == l3 && db_rips[2] == l4 && db_rips[3] == l5,
+		"single-step traps after each instruction run with TF set (%d traps, first at %lx, nop at %lx)",
+		db_count, db_rips[0], l1);
+	report((db_dr6 & 0x4000) != 0, "single-step sets DR6.BS (dr6 %lx)", db_dr6);
+}
+
 static void test_error_codes(void)
 {
 	u16 sel = GDT_ENTRIES * 8; /* just beyond the GDT limit */
@@ -99,6 +136,13 @@ static void test_idt_errors(void)
 	report(last_fault.vector == NP && last_fault.error_code == DB * 8 + 3,
 		"single-step #DB through a not-present gate: #NP(vector*8+IDT+EXT), got vector %d error %lx",
 		last_fault.vector, last_fault.error_code);
+
+	set_gate_present(UD, 0);
+	TRY("ud2", : : : "memory");
+	set_gate_present(UD, 1);
+	report(last_fault.vector == NP && last_fault.error_code == UD * 8 + 3 && last_fault.rip == try_start,
+		"#UD through a not-present gate: #NP(vector*8+IDT+EXT), got vector %d error %lx", last_fault.vector,
+		last_fault.error_code);
 }
 
 static volatile ulong df_stack_ok, saved_rsp;
@@ -239,6 +283,7 @@ static void test_gate_types(void)
 void main(void)
 {
 	test_faults_and_traps();
+	test_single_step();
 	test_error_codes();
 	test_ist_and_alignment();
 	test_privilege();

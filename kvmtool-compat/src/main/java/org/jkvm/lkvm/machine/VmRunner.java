@@ -45,6 +45,12 @@ public final class VmRunner {
   private final VmConfig cfg;
   private final OutputStream guestOut;
   private final AtomicReference<String> ioError = new AtomicReference<>();
+  /** The VM while it runs (for {@link #stop()}), and how the run ended. */
+  private volatile Vm running;
+  private volatile boolean stopBeforeStart;
+  private volatile ExitReason endReason;
+  private volatile int endEventType;
+  private volatile long endInstructions;
   /** Set by the control socket's PAUSE; vCPUs wait while it is set. */
   private volatile boolean paused;
   private final Object pauseLock = new Object();
@@ -78,6 +84,10 @@ public final class VmRunner {
     registerLegacyDevices(vm, out);
     Vcpu boot = vm.createVcpu();
     boot0.set(boot);
+    running = vm;
+    if (stopBeforeStart) {
+      vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0);
+    }
     if (cfg.debugIoport()) {
       vm.ioBus().setUnclaimedListener((in, port, size, value) -> {
         ioError.compareAndSet(null, String.format("IO error: %s port=%x, size=%d, count=%d",
@@ -124,10 +134,38 @@ public final class VmRunner {
     } finally {
       console.restore();
     }
+    endInstructions = boot.instructionsRetired();
     if (cfg.stats()) {
       System.err.print(boot.stats());
     }
     return status;
+  }
+
+  /**
+   * Ends the guest from another thread, as {@code lkvm stop} does (a reset system event): {@link #run()}
+   * returns soon after, with status 0.
+   */
+  public void stop() {
+    stopBeforeStart = true;
+    Vm vm = running;
+    if (vm != null) {
+      vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0);
+    }
+  }
+
+  /** How {@link #run()} ended: the exit reason of the last KVM_RUN, null before the end. */
+  public ExitReason endReason() {
+    return endReason;
+  }
+
+  /** For an end by {@link ExitReason#SYSTEM_EVENT}: RunState.SYSTEM_EVENT_SHUTDOWN (the exit port) or _RESET. */
+  public int endEventType() {
+    return endEventType;
+  }
+
+  /** Instructions the boot vCPU retired. */
+  public long instructions() {
+    return endInstructions;
   }
 
   /** kvmtool's dev-level devices (hw/i8042.c, hw/rtc.c, pci.c, x86/ioport.c) at their ports. */
@@ -204,6 +242,8 @@ public final class VmRunner {
   private int loop(Vm vm, Vcpu v) {
     for (;;) {
       ExitReason r = v.run();
+      endReason = r;
+      endEventType = v.runState().systemEventType;
       switch (r) {
         case SYSTEM_EVENT: {
           int status = vm.systemEventStatus();
