@@ -56,7 +56,9 @@ class SystemGuestsTest {
 
   static List<Guest> guests() throws IOException {
     List<Guest> g = new ArrayList<>();
-    g.add(new Guest(SYSTEM.resolve("exceptions.elf"), null, null, Expect.PASS, 60, null));
+    for (String name : new String[] {"exceptions", "paging", "adbits", "tlb", "prot"}) {
+      g.add(new Guest(SYSTEM.resolve(name + ".elf"), null, null, Expect.PASS, 60, null));
+    }
     return g;
   }
 

@@ -477,20 +477,21 @@ public final class SystemOps {
 
   // ---- SMAP, XSAVE-area registers, monitoring, hypercalls ----
 
-  public static void clac(CpuState c, Insn i) {
-    if ((Cpuid.LEAF7_EBX & Cpuid.L7_EBX_SMAP) == 0) {
+  /** CLAC and STAC are #UD, not #GP, above ring 0 (SDM Vol. 2A, CLAC/STAC "Protected Mode Exceptions"). */
+  private static void requireSmapInstruction(CpuState c) {
+    if ((Cpuid.LEAF7_EBX & Cpuid.L7_EBX_SMAP) == 0 || c.cpl != 0) {
       throw GuestFault.ud();
     }
-    requireCpl0(c);
+  }
+
+  public static void clac(CpuState c, Insn i) {
+    requireSmapInstruction(c);
     c.rflags &= ~Flags.AC;
     c.updateMmuIdx();
   }
 
   public static void stac(CpuState c, Insn i) {
-    if ((Cpuid.LEAF7_EBX & Cpuid.L7_EBX_SMAP) == 0) {
-      throw GuestFault.ud();
-    }
-    requireCpl0(c);
+    requireSmapInstruction(c);
     c.rflags |= Flags.AC;
     c.updateMmuIdx();
   }
