@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-GUESTS64="exceptions paging adbits tlb prot syscall"
+GUESTS64="exceptions paging adbits tlb prot syscall farcall64"
 GUESTS32=""
 
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -ffreestanding -fno-pie -fno-pic -fno-stack-protector

@@ -9,13 +9,15 @@
 #   global: shadow paging drops global translations on MOV CR3 (hardware TLBs keep them)
 #   invpcid: the emulator fails on INVPCID instead of raising #UD
 #   stac: the emulator fails on STAC/CLAC at ring 0 (POPF sets EFLAGS.AC instead)
+#   farjmp: the emulator fails on a far JMP to a non-canonical offset
+#   callgate: the emulator cannot do far transfers through call gates or far returns to another ring
 #   sysret, syscall: SYSRET with EFER.SCE=0 does not raise #UD; SYSCALL/SYSRET are taken over by the host
 # Usage: ./check-kvm.sh [guest.elf ...]
 set -uo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")"
 gcc -O2 -Wall -o /tmp/jkvm-kvmrun kvmrun.c || exit 1
-QUIRKS="quirk=int3,int1,intn,serial,splitwrite,global,invpcid,stac,sysret,syscall"
+QUIRKS="quirk=int3,int1,intn,serial,splitwrite,global,invpcid,stac,sysret,syscall,farjmp,callgate"
 status=0
 for g in ${@:-*.elf *.bin}; do
   out=$(/tmp/jkvm-kvmrun -t 20 -p "$QUIRKS $(cat "${g%.*}.args" 2>/dev/null)" "$g" 2>&1)

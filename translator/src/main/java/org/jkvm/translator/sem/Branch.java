@@ -124,7 +124,12 @@ public final class Branch {
       c.rip = off;
       return;
     }
-    long d = Segments.checkCodeTarget(c, sel);
+    long d = Segments.readTarget(c, sel);
+    if (!Segments.codeOrData(d)) {
+      CallGates.jump(c, sel, d);
+      return;
+    }
+    d = Segments.checkCodeTarget(c, sel, d);
     Segments.loadCode(c, sel, d, c.cpl, off);
     c.rip = Segments.is64BitCode(c, d) ? off : off & 0xFFFF_FFFFL;
   }
@@ -155,7 +160,12 @@ public final class Branch {
       c.rip = off & Ops.mask(s);
       return;
     }
-    long d = Segments.checkCodeTarget(c, sel);
+    long d = Segments.readTarget(c, sel);
+    if (!Segments.codeOrData(d)) {
+      CallGates.call(c, sel, d);
+      return;
+    }
+    d = Segments.checkCodeTarget(c, sel, d);
     Segments.checkTarget(c, d, off);
     long sp = Ops.sp(c);
     long m = Ops.mask(c.stackSize);

@@ -264,7 +264,7 @@ public final class Interrupts {
     c.setRflags(nf);
   }
 
-  private static long readTss64(CpuState c, int at, int ext) {
+  static long readTss64(CpuState c, int at, int ext) {
     if (at + 7 > (c.trLimit & 0xFFFF_FFFFL)) {
       throw GuestFault.withCode(GuestFault.TS, (c.trSel & 0xFFFC) | ext);
     }

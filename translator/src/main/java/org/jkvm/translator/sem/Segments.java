@@ -171,10 +171,19 @@ public final class Segments {
    * DPL = CPL.
    */
   static long checkCodeTarget(CpuState c, int sel) {
+    return checkCodeTarget(c, sel, readTarget(c, sel));
+  }
+
+  /** The descriptor a far JMP or CALL names: #GP(0) for a null selector, #GP(selector) beyond the table. */
+  static long readTarget(CpuState c, int sel) {
     if ((sel & 0xFFFC) == 0) {
       throw GuestFault.gp0();
     }
-    long d = readDescriptor(c, sel, 0);
+    return readDescriptor(c, sel, 0);
+  }
+
+  /** {@link #checkCodeTarget(CpuState, int)} for a descriptor already read. */
+  static long checkCodeTarget(CpuState c, int sel, long d) {
     int type = type(d);
     if (!codeOrData(d) || (type & TYPE_CODE) == 0) {
       throw GuestFault.gp(sel & 0xFFFC);
@@ -263,8 +272,16 @@ public final class Segments {
     }
   }
 
-  /** Reads a 16-byte system descriptor's upper base (64-bit mode LDT/TSS/gates). */
+  /**
+   * Reads the upper 8 bytes of a 16-byte system descriptor (64-bit mode LDT, TSS and call gates);
+   * #GP(selector) if they lie beyond the table's limit.
+   */
   static long readDescriptorHigh(CpuState c, int sel) {
-    return Mem.readSys(c, descriptorAddress(c, sel, 0) + 8, 8);
+    long low = descriptorAddress(c, sel, 0);
+    int limit = (sel & 4) != 0 ? c.ldtLimit : c.gdtLimit;
+    if ((sel & 0xFFF8) + 15L > (limit & 0xFFFF_FFFFL)) {
+      throw GuestFault.gp(sel & 0xFFFC);
+    }
+    return Mem.readSys(c, low + 8, 8);
   }
 }
