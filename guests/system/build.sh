@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 GUESTS64="exceptions paging adbits tlb prot syscall farcall64"
-GUESTS32=""
+GUESTS32="farcall32"
 
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -ffreestanding -fno-pie -fno-pic -fno-stack-protector
   -fno-asynchronous-unwind-tables -fno-builtin -mgeneral-regs-only -nostdlib -Ilib"

@@ -12,6 +12,8 @@
 #   farjmp: the emulator fails on a far JMP to a non-canonical offset
 #   callgate: the emulator cannot do far transfers through call gates or far returns to another ring
 #   sysret, syscall: SYSRET with EFER.SCE=0 does not raise #UD; SYSCALL/SYSRET are taken over by the host
+# The 32-bit protected-mode guests (farcall32) cannot run there at all: this KVM fails on IRET outside
+# 64-bit mode, so they are left out.
 # Usage: ./check-kvm.sh [guest.elf ...]
 set -uo pipefail
 shopt -s nullglob
@@ -19,7 +21,8 @@ cd "$(dirname "$0")"
 gcc -O2 -Wall -o /tmp/jkvm-kvmrun kvmrun.c || exit 1
 QUIRKS="quirk=int3,int1,intn,serial,splitwrite,global,invpcid,stac,sysret,syscall,farjmp,callgate"
 status=0
-for g in ${@:-*.elf *.bin}; do
+ORACLE_GUESTS="exceptions.elf paging.elf adbits.elf tlb.elf prot.elf syscall.elf farcall64.elf"
+for g in ${@:-$ORACLE_GUESTS}; do
   out=$(/tmp/jkvm-kvmrun -t 20 -p "$QUIRKS $(cat "${g%.*}.args" 2>/dev/null)" "$g" 2>&1)
   rc=$?
   fails=$(grep -c '^FAIL' <<<"$out")

@@ -52,6 +52,7 @@ struct ex_regs {
 	ulong r15, r14, r13, r12, r11, r10, r9, r8;
 	ulong rdi, rsi, rbp, rbx, rdx, rcx, rax;
 #else
+	ulong es, ds;
 	ulong rdi, rsi, rbp, esp_unused, rbx, rdx, rcx, rax;
 #endif
 	ulong vector, error_code;

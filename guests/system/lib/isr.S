@@ -139,6 +139,11 @@ resume_kernel:
 #else
 isr_common:
 	pusha
+	push	%ds
+	push	%es
+	movw	$KERNEL_DS, %ax		/* ring 3 may have left a null or odd DS */
+	movw	%ax, %ds
+	movw	%ax, %es
 	movl	%esp, %eax
 	push	%eax
 	cld
@@ -146,6 +151,8 @@ isr_common:
 	addl	$4, %esp
 	.globl isr_return
 isr_return:
+	pop	%es
+	pop	%ds
 	popa
 	addl	$8, %esp
 	iret

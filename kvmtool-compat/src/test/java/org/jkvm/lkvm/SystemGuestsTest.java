@@ -56,7 +56,7 @@ class SystemGuestsTest {
 
   static List<Guest> guests() throws IOException {
     List<Guest> g = new ArrayList<>();
-    for (String name : new String[] {"exceptions", "paging", "adbits", "tlb", "prot", "syscall", "farcall64"}) {
+    for (String name : new String[] {"exceptions", "paging", "adbits", "tlb", "prot", "syscall", "farcall64", "farcall32"}) {
       g.add(new Guest(SYSTEM.resolve(name + ".elf"), null, null, Expect.PASS, 60, null));
     }
     return g;
