@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-GUESTS64="exceptions paging adbits tlb prot syscall farcall64"
+GUESTS64="exceptions paging adbits tlb prot syscall farcall64 triple"
 GUESTS32="farcall32"
+FLAT="modes"
 
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -ffreestanding -fno-pie -fno-pic -fno-stack-protector
   -fno-asynchronous-unwind-tables -fno-builtin -mgeneral-regs-only -nostdlib -Ilib"
@@ -34,5 +35,12 @@ build() { # name arch [extra cflags] [output kind]
   fi
 }
 
+# Flat binaries (real-mode start at 1000:0000): one assembly file each, linked at 0.
+for g in $FLAT; do
+  as --64 -o "$tmp/$g.o" "$g.S"
+  ld -m elf_x86_64 -nostdlib -static -z noexecstack -Ttext=0 -e _start -o "$tmp/$g.full" "$tmp/$g.o"
+  objcopy -O binary "$tmp/$g.full" "$g.bin"
+  echo "built $g.bin ($(stat -c %s "$g.bin") bytes)"
+done
 for g in $GUESTS64; do build "$g" 64; done
 for g in $GUESTS32; do build "$g" 32; done

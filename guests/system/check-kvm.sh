@@ -21,9 +21,10 @@ cd "$(dirname "$0")"
 gcc -O2 -Wall -o /tmp/jkvm-kvmrun kvmrun.c || exit 1
 QUIRKS="quirk=int3,int1,intn,serial,splitwrite,global,invpcid,stac,sysret,syscall,farjmp,callgate"
 status=0
-ORACLE_GUESTS="exceptions.elf paging.elf adbits.elf tlb.elf prot.elf syscall.elf farcall64.elf"
+# modes.bin ends with an INT through the real-mode IVT, which this KVM cannot run: it times out there.
+ORACLE_GUESTS="exceptions.elf paging.elf adbits.elf tlb.elf prot.elf syscall.elf farcall64.elf triple.elf modes.bin"
 for g in ${@:-$ORACLE_GUESTS}; do
-  out=$(/tmp/jkvm-kvmrun -t 20 -p "$QUIRKS $(cat "${g%.*}.args" 2>/dev/null)" "$g" 2>&1)
+  out=$(/tmp/jkvm-kvmrun -t 10 -p "$QUIRKS $(cat "${g%.*}.args" 2>/dev/null)" "$g" 2>&1)
   rc=$?
   fails=$(grep -c '^FAIL' <<<"$out")
   passes=$(grep -c '^PASS' <<<"$out")

@@ -59,6 +59,9 @@ class SystemGuestsTest {
     for (String name : new String[] {"exceptions", "paging", "adbits", "tlb", "prot", "syscall", "farcall64", "farcall32"}) {
       g.add(new Guest(SYSTEM.resolve(name + ".elf"), null, null, Expect.PASS, 60, null));
     }
+    g.add(new Guest(SYSTEM.resolve("modes.bin"), null, null, Expect.PASS, 60, "INT 0x80 through the IVT"));
+    g.add(new Guest(SYSTEM.resolve("triple.elf"), "how=0", null, Expect.SHUTDOWN, 60, null));
+    g.add(new Guest(SYSTEM.resolve("triple.elf"), "how=1", null, Expect.SHUTDOWN, 60, null));
     return g;
   }
 
