@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 GUESTS64="exceptions paging adbits tlb prot syscall farcall64 triple"
-GUESTS32="farcall32"
+GUESTS32="farcall32 mbinfo"
 FLAT="modes"
 
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -ffreestanding -fno-pie -fno-pic -fno-stack-protector
@@ -44,3 +44,4 @@ for g in $FLAT; do
 done
 for g in $GUESTS64; do build "$g" 64; done
 for g in $GUESTS32; do build "$g" 32; done
+build mbinfo 32 -DAOUT_KLUDGE bin

@@ -22,9 +22,15 @@ gcc -O2 -Wall -o /tmp/jkvm-kvmrun kvmrun.c || exit 1
 QUIRKS="quirk=int3,int1,intn,serial,splitwrite,global,invpcid,stac,sysret,syscall,farjmp,callgate"
 status=0
 # modes.bin ends with an INT through the real-mode IVT, which this KVM cannot run: it times out there.
-ORACLE_GUESTS="exceptions.elf paging.elf adbits.elf tlb.elf prot.elf syscall.elf farcall64.elf triple.elf modes.bin"
+ORACLE_GUESTS="exceptions.elf paging.elf adbits.elf tlb.elf prot.elf syscall.elf farcall64.elf triple.elf modes.bin
+  mbinfo.bin"
+head -c 1000 /dev/urandom > /tmp/jkvm-module.img
+modargs="mem=64 modlen=1000 modsum=$(od -An -v -tu1 /tmp/jkvm-module.img | tr -s ' ' '\n' | awk '{s+=$1} END {print s}')"
 for g in ${@:-$ORACLE_GUESTS}; do
-  out=$(/tmp/jkvm-kvmrun -t 10 -p "$QUIRKS $(cat "${g%.*}.args" 2>/dev/null)" "$g" 2>&1)
+  extra=()
+  args=""
+  if [ "${g%.*}" = mbinfo ]; then extra=(-i /tmp/jkvm-module.img); args="quirk=loader $modargs"; fi
+  out=$(/tmp/jkvm-kvmrun -t 10 "${extra[@]}" -p "$QUIRKS $args" "$g" 2>&1)
   rc=$?
   fails=$(grep -c '^FAIL' <<<"$out")
   passes=$(grep -c '^PASS' <<<"$out")

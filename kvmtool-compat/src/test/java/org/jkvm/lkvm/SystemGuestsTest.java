@@ -60,6 +60,20 @@ class SystemGuestsTest {
       g.add(new Guest(SYSTEM.resolve(name + ".elf"), null, null, Expect.PASS, 60, null));
     }
     g.add(new Guest(SYSTEM.resolve("modes.bin"), null, null, Expect.PASS, 60, "INT 0x80 through the IVT"));
+    // The multiboot hand-over, through both loader paths, with a module of known bytes.
+    Path module = Files.createTempFile("jkvm-module", ".img");
+    module.toFile().deleteOnExit();
+    byte[] bytes = new byte[5000];
+    long sum = 0;
+    for (int i = 0; i < bytes.length; i++) {
+      bytes[i] = (byte) (i * 31 + 7);
+      sum += bytes[i] & 0xFF;
+    }
+    Files.write(module, bytes);
+    String expect = "mem=64 modlen=" + bytes.length + " modsum=" + sum;
+    g.add(new Guest(SYSTEM.resolve("mbinfo.elf"), expect, module, Expect.PASS, 60, "module 0: its bytes"));
+    g.add(new Guest(SYSTEM.resolve("mbinfo.bin"), expect, module, Expect.PASS, 60, "module 0: its bytes"));
+    g.add(new Guest(SYSTEM.resolve("mbinfo.elf"), "mem=64", null, Expect.PASS, 60, "no module"));
     g.add(new Guest(SYSTEM.resolve("triple.elf"), "how=0", null, Expect.SHUTDOWN, 60, null));
     g.add(new Guest(SYSTEM.resolve("triple.elf"), "how=1", null, Expect.SHUTDOWN, 60, null));
     return g;
