@@ -76,6 +76,16 @@ class SystemGuestsTest {
     g.add(new Guest(SYSTEM.resolve("mbinfo.elf"), "mem=64", null, Expect.PASS, 60, "no module"));
     g.add(new Guest(SYSTEM.resolve("triple.elf"), "how=0", null, Expect.SHUTDOWN, 60, null));
     g.add(new Guest(SYSTEM.resolve("triple.elf"), "how=1", null, Expect.SHUTDOWN, 60, null));
+    // Robustness: endless faults keep being delivered; faults until the stack runs out end in SHUTDOWN;
+    // wrecked IDT/GDT/page tables and random ring-0 code end however they end, but cleanly.
+    g.add(new Guest(SYSTEM.resolve("faultloop.elf"), "how=0", null, Expect.RUNS, 3, "^faults: 16384$"));
+    g.add(new Guest(SYSTEM.resolve("faultloop.elf"), "how=1", null, Expect.SHUTDOWN, 60, null));
+    g.add(new Guest(SYSTEM.resolve("faultloop.elf"), "how=2", null, Expect.SHUTDOWN, 60, null));
+    // -Djkvm.garbage.seeds=N runs more seeds (a longer fuzz run).
+    int seeds = Integer.getInteger("jkvm.garbage.seeds", 10);
+    for (int seed = 0; seed < seeds; seed++) {
+      g.add(new Guest(SYSTEM.resolve("garbage.elf"), "seed=" + seed, null, Expect.NO_CRASH, 5, "garbage: seed"));
+    }
     return g;
   }
 
