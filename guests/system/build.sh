@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-GUESTS64="exceptions paging adbits tlb prot syscall farcall64 triple faultloop garbage"
+GUESTS64="exceptions paging adbits tlb prot syscall farcall64 triple faultloop garbage interrupts"
 GUESTS32="farcall32 mbinfo"
 FLAT="modes"
 

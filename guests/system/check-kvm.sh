@@ -11,6 +11,7 @@
 #   stac: the emulator fails on STAC/CLAC at ring 0 (POPF sets EFLAGS.AC instead)
 #   farjmp: the emulator fails on a far JMP to a non-canonical offset
 #   callgate: the emulator cannot do far transfers through call gates or far returns to another ring
+#   intwindow: a pending interrupt is injected only at the next exit, not when STI's shadow ends
 #   sysret, syscall: SYSRET with EFER.SCE=0 does not raise #UD; SYSCALL/SYSRET are taken over by the host
 # The 32-bit protected-mode guests (farcall32) cannot run there at all: this KVM fails on IRET outside
 # 64-bit mode, so they are left out.
@@ -19,11 +20,11 @@ set -uo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")"
 gcc -O2 -Wall -o /tmp/jkvm-kvmrun kvmrun.c || exit 1
-QUIRKS="quirk=int3,int1,intn,serial,splitwrite,global,invpcid,stac,sysret,syscall,farjmp,callgate"
+QUIRKS="quirk=int3,int1,intn,serial,splitwrite,global,invpcid,stac,sysret,syscall,farjmp,callgate,intwindow"
 status=0
 # modes.bin ends with an INT through the real-mode IVT, which this KVM cannot run: it times out there.
 ORACLE_GUESTS="exceptions.elf paging.elf adbits.elf tlb.elf prot.elf syscall.elf farcall64.elf triple.elf modes.bin
-  mbinfo.bin"
+  mbinfo.bin interrupts.elf"
 head -c 1000 /dev/urandom > /tmp/jkvm-module.img
 modargs="mem=64 modlen=1000 modsum=$(od -An -v -tu1 /tmp/jkvm-module.img | tr -s ' ' '\n' | awk '{s+=$1} END {print s}')"
 for g in ${@:-$ORACLE_GUESTS}; do

@@ -131,6 +131,9 @@ int main(int argc, char **argv)
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		die("KVM_SET_USER_MEMORY_REGION");
 	ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000ul);
+	/* The in-kernel PIC, IOAPIC and local APIC, as kvmtool has them. */
+	if (ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0)
+		die("KVM_CREATE_IRQCHIP");
 	int cpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (cpu < 0)
 		die("KVM_CREATE_VCPU");

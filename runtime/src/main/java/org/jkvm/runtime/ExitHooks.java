@@ -37,6 +37,16 @@ public interface ExitHooks {
   /** Fires due timers (PIT, local APIC); the backend calls it every few thousand instructions. */
   void pollTimers();
 
+  /** MOV from CR8 (64-bit mode): the task priority, kept by the local APIC when there is one. */
+  default long readCr8(CpuState c) {
+    return c.cr8;
+  }
+
+  /** MOV to CR8: already checked for reserved bits. */
+  default void writeCr8(CpuState c, long value) {
+    c.cr8 = value;
+  }
+
   /** Counts an exit that the backend handled itself (e.g. INVLPG, CR access), by VMX basic exit reason. */
   void countExit(int vmxReason);
 }

@@ -105,7 +105,7 @@ public final class Vcpu implements ExitHooks {
     s.cr2 = state.cr2;
     s.cr3 = state.cr3;
     s.cr4 = state.cr4;
-    s.cr8 = state.cr8;
+    s.cr8 = readCr8(state);
     s.efer = state.efer;
     s.apicBase = state.apicBase;
     return s;
@@ -136,7 +136,7 @@ public final class Vcpu implements ExitHooks {
     state.cr2 = s.cr2;
     state.cr3 = s.cr3;
     state.cr4 = s.cr4;
-    state.cr8 = s.cr8;
+    writeCr8(state, s.cr8);
     state.efer = s.efer;
     state.apicBase = s.apicBase;
     state.tlb.flushAll();
@@ -399,6 +399,22 @@ public final class Vcpu implements ExitHooks {
   public boolean interruptPending() {
     Vm.IrqChip chip = vm.irqChip();
     return chip != null && chip.interruptPending(this);
+  }
+
+  @Override
+  public long readCr8(CpuState c) {
+    Vm.IrqChip chip = vm.irqChip();
+    return chip == null ? c.cr8 : chip.readCr8(this);
+  }
+
+  @Override
+  public void writeCr8(CpuState c, long value) {
+    Vm.IrqChip chip = vm.irqChip();
+    if (chip == null) {
+      c.cr8 = value;
+    } else {
+      chip.writeCr8(this, value);
+    }
   }
 
   @Override

@@ -118,6 +118,18 @@ public final class Vm {
       return false;
     }
 
+    /**
+     * MOV from CR8: the local APIC's task-priority class (SDM Vol. 3A, 10.8.6.1: CR8[3:0] = TPR[7:4]).
+     */
+    default long readCr8(Vcpu vcpu) {
+      return vcpu.state().cr8;
+    }
+
+    /** MOV to CR8: sets TPR[7:4] (TPR[3:0] = 0); a lower priority may let a pending interrupt through. */
+    default void writeCr8(Vcpu vcpu, long value) {
+      vcpu.state().cr8 = value;
+    }
+
     /** Nanoseconds until the next timer of any chip fires, or Long.MAX_VALUE; lets HLT sleep exactly. */
     default long nanosToNextTimer() {
       return Long.MAX_VALUE;

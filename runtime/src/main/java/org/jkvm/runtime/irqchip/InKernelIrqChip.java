@@ -271,6 +271,26 @@ public final class InKernelIrqChip implements Vm.IrqChip {
     return next == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, next - now);
   }
 
+  // ---- CR8: the TPR's priority class ----
+
+  @Override
+  public long readCr8(Vcpu v) {
+    LocalApic a = lapic(v.id());
+    synchronized (lock) {
+      return (a.tpr >>> 4) & 0xF;
+    }
+  }
+
+  @Override
+  public void writeCr8(Vcpu v, long value) {
+    LocalApic a = lapic(v.id());
+    synchronized (lock) {
+      a.tpr = (int) (value & 0xF) << 4;
+    }
+    v.state().cr8 = value & 0xF;
+    update();
+  }
+
   // ---- MSRs: x2APIC, TSC deadline, APIC base ----
 
   @Override

@@ -118,6 +118,10 @@ public final class Interpreter implements Backend.VcpuBackend {
         Block b = lookup();
         if ((c.rflags & Flags.TF) != 0) {
           singleStep(b);
+        } else if (c.interruptShadow && c.events != 0) {
+          // An event waits for the STI/MOV SS shadow: run just the one shadowed instruction, so that the
+          // event is taken at the very next boundary (STI;NOP;CLI takes a pending interrupt after the NOP).
+          execute(b, 1);
         } else {
           execute(b);
         }
@@ -277,6 +281,16 @@ public final class Interpreter implements Backend.VcpuBackend {
     }
   }
 
+  /**
+   * Whether a pending event can be taken at the next boundary: NMI, INIT/SIPI and kicks always, external
+   * interrupts when IF = 1 (the shadow is handled by the caller). A masked interrupt that stays pending
+   * must not end every block.
+   */
+  private static boolean eventDeliverable(CpuState c) {
+    int ev = c.events;
+    return (ev & ~CpuState.EVENT_INTR) != 0 || (c.rflags & Flags.IF) != 0;
+  }
+
   /** DR6.BS: the #DB was a single step. */
   static final long DR6_BS = 1L << 14;
 
@@ -305,6 +319,10 @@ public final class Interpreter implements Backend.VcpuBackend {
         if (!b.valid) {
           n++;
           break; // the block rewrote its own page: the rest must be decoded again
+        }
+        if (c.events != 0 && eventDeliverable(c)) {
+          n++;
+          break; // e.g. a self-IPI or an unmasked PIC line: take it at this boundary, not after a later CLI
         }
       }
       c.interruptShadow = (insns[n - 1].entry.flags & org.jkvm.translator.isa.OpEntry.SHADOW) != 0

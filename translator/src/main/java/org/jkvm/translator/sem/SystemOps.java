@@ -51,7 +51,7 @@ public final class SystemOps {
       case 2: v = c.cr2; break;
       case 3: v = c.cr3; break;
       case 4: v = c.cr4; break;
-      case 8: v = c.cr8; break;
+      case 8: v = c.hooks.readCr8(c); break;
       default: throw GuestFault.ud();
     }
     Ops.setReg(c, i.r0, crSize(c), v);
@@ -70,7 +70,7 @@ public final class SystemOps {
         if ((v & ~0xFL) != 0) {
           throw GuestFault.gp0();
         }
-        c.cr8 = v;
+        c.hooks.writeCr8(c, v); // the local APIC's TPR: it decides which interrupts get through
         break;
       default: throw GuestFault.ud();
     }
