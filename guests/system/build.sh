@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 GUESTS64="exceptions paging adbits tlb prot syscall farcall64 triple faultloop garbage interrupts"
-GUESTS32="farcall32 mbinfo"
+GUESTS32="farcall32 mbinfo paging32"
 FLAT="modes"
 
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -ffreestanding -fno-pie -fno-pic -fno-stack-protector

@@ -137,6 +137,9 @@ extern volatile ulong try_end;
 ulong run_user(ulong (*fn)(ulong), ulong arg);
 void __attribute__((noreturn)) resume_kernel(ulong result);
 
+/* Makes the compiler forget what it knows about memory (page-table bits the CPU writes, for instance). */
+#define barrier() asm volatile("" : : : "memory")
+
 /* ---- registers ---- */
 static inline ulong read_cr0(void) { ulong v; asm volatile("mov %%cr0, %0" : "=r"(v)); return v; }
 static inline ulong read_cr2(void) { ulong v; asm volatile("mov %%cr2, %0" : "=r"(v)); return v; }
@@ -212,15 +215,15 @@ int cpu_is_intel(void);
 int cpu_phys_bits(void);
 
 /* ---- paging (vm.c, x86_64 guests) ---- */
-#define PTE_P (1ul << 0)
-#define PTE_W (1ul << 1)
-#define PTE_U (1ul << 2)
-#define PTE_A (1ul << 5)
-#define PTE_D (1ul << 6)
-#define PTE_PS (1ul << 7)
-#define PTE_G (1ul << 8)
-#define PTE_NX (1ul << 63)
-#define PTE_ADDR 0x000FFFFFFFFFF000ul
+#define PTE_P (1ull << 0)
+#define PTE_W (1ull << 1)
+#define PTE_U (1ull << 2)
+#define PTE_A (1ull << 5)
+#define PTE_D (1ull << 6)
+#define PTE_PS (1ull << 7)
+#define PTE_G (1ull << 8)
+#define PTE_NX (1ull << 63)
+#define PTE_ADDR 0x000FFFFFFFFFF000ull
 #ifdef __x86_64__
 extern u64 pml4[512], pdpt[512], pd[4 * 512], pt0[512];
 /* A zeroed 4 KiB page from the guest's pool (identity mapped). */

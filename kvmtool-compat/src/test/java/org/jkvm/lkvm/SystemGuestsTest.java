@@ -56,7 +56,7 @@ class SystemGuestsTest {
 
   static List<Guest> guests() throws IOException {
     List<Guest> g = new ArrayList<>();
-    for (String name : new String[] {"exceptions", "paging", "adbits", "tlb", "prot", "syscall", "farcall64", "farcall32", "interrupts"}) {
+    for (String name : new String[] {"exceptions", "paging", "adbits", "tlb", "prot", "syscall", "farcall64", "farcall32", "interrupts", "paging32"}) {
       g.add(new Guest(SYSTEM.resolve(name + ".elf"), null, null, Expect.PASS, 60, null));
     }
     g.add(new Guest(SYSTEM.resolve("modes.bin"), null, null, Expect.PASS, 60, "INT 0x80 through the IVT"));

@@ -8,8 +8,10 @@ package org.jkvm.mmu;
  *
  * <p>Ambiguities and choices:
  * <ul>
- *   <li>PAE PDPTEs are read from memory on every walk rather than cached at the CR3 load (as QEMU does);
- *       a guest that rewrites its PDPT without reloading CR3 sees the new entries earlier than hardware.
+ *   <li>PAE PDPTEs live in registers, as on hardware (SDM Vol. 3A, 4.4.1): {@link #loadPaePdptes} reads them
+ *       when the CPU loads CR3 or switches paging modes, and refuses reserved bits (the caller's #GP);
+ *       walks use the loaded copies, and no accessed bit is ever written to a PDPTE (bit 5 is reserved
+ *       there). A walker whose PDPTEs were never loaded (debug probes) reads them from memory.
  *   <li>Accessed bits are set only when the whole walk succeeds; the SDM allows either.
  *   <li>MAXPHYADDR is 40 (CPUID 0x80000008 says so); bits 51:40 of an entry are reserved.
  * </ul>
@@ -72,6 +74,34 @@ public final class PageWalker {
     public boolean global;
     /** Size of the page that mapped the address: 4 KiB, 2 MiB, 4 MiB or 1 GiB. */
     public long pageSize;
+  }
+
+  /** The four PAE PDPTE registers, valid after {@link #loadPaePdptes} succeeded. */
+  private final long[] paePdpte = new long[4];
+  private boolean paePdpteLoaded;
+
+  /**
+   * Loads the PDPTE registers from the 32-byte PDPT at {@code cr3} (PAE paging outside IA-32e mode).
+   * Returns false, loading nothing, if a present entry has a reserved bit set: the MOV to CR0, CR3 or CR4
+   * that asked must then raise #GP(0).
+   */
+  public boolean loadPaePdptes(long cr3) {
+    long base = cr3 & 0xFFFF_FFE0L;
+    long[] e = new long[4];
+    for (int i = 0; i < 4; i++) {
+      e[i] = mem.read(base + 8L * i, 8);
+      if ((e[i] & PG_PRESENT) != 0 && ((e[i] & RSVD_HIGH) != 0 || (e[i] & (0x1E6L | PG_NX)) != 0)) {
+        return false;
+      }
+    }
+    System.arraycopy(e, 0, paePdpte, 0, 4);
+    paePdpteLoaded = true;
+    return true;
+  }
+
+  /** Forgets the PDPTE registers: walks read the PDPT from memory again (a state set from outside). */
+  public void unloadPaePdptes() {
+    paePdpteLoaded = false;
   }
 
   /** Walk success; any other return value is a #PF error code. */
@@ -168,18 +198,20 @@ public final class PageWalker {
         idxMask = (levels == 3 && level == 3) ? 3 : 0x1FF;
       }
       long entryAddr = table + ((la >>> shift) & idxMask) * entrySize;
-      pte = mem.read(entryAddr, entrySize);
+      boolean paePdpt = levels == 3 && level == 3;
+      pte = paePdpt && paePdpteLoaded ? paePdpte[(int) (la >>> 30) & 3] : mem.read(entryAddr, entrySize);
       if ((pte & PG_PRESENT) == 0) {
         return errBase;
       }
       if (reservedBitsSet(pte, level, levels, entrySize, nxe, cr4)) {
         return errBase | PF_P | PF_RSVD;
       }
-      visitedAddr[n] = entryAddr;
-      visitedVal[n] = pte;
-      visitedSize[n] = entrySize;
-      n++;
-      boolean paePdpt = levels == 3 && level == 3;
+      if (!paePdpt) { // PDPTEs are registers: no accessed bit is written back to them
+        visitedAddr[n] = entryAddr;
+        visitedVal[n] = pte;
+        visitedSize[n] = entrySize;
+        n++;
+      }
       if (!paePdpt) { // PAE PDPTEs carry no R/W, U/S or NX bits
         writable &= (pte & PG_RW) != 0;
         user &= (pte & PG_USER) != 0;

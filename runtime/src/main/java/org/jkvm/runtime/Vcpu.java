@@ -139,6 +139,12 @@ public final class Vcpu implements ExitHooks {
     writeCr8(state, s.cr8);
     state.efer = s.efer;
     state.apicBase = s.apicBase;
+    state.walker.unloadPaePdptes();
+    boolean paePaging = (s.cr0 & CpuState.CR0_PG) != 0 && (s.cr4 & CpuState.CR4_PAE) != 0
+        && (s.efer & CpuState.EFER_LMA) == 0;
+    if (paePaging) {
+      state.walker.loadPaePdptes(s.cr3); // KVM_SET_SREGS loads the PDPTEs from memory too
+    }
     state.tlb.flushAll();
     state.updateMode();
   }

@@ -96,6 +96,8 @@ public final class SystemOps {
         throw GuestFault.gp0();
       }
       c.efer |= CpuState.EFER_LMA;
+    } else if (pgOn && (c.cr4 & CpuState.CR4_PAE) != 0) {
+      loadPdptes(c, c.cr3); // entering PAE paging loads the PDPTE registers
     }
     if (pgOff && c.longMode()) {
       if (c.codeSize == 8) {
@@ -110,9 +112,24 @@ public final class SystemOps {
     c.updateMode();
   }
 
+  /** PAE paging outside IA-32e mode: the PDPTEs are registers loaded by MOV CR3 and mode changes. */
+  static boolean paePaging(CpuState c, long cr0, long cr4) {
+    return (cr0 & CpuState.CR0_PG) != 0 && (cr4 & CpuState.CR4_PAE) != 0 && !c.longMode();
+  }
+
+  /** Loads the four PDPTEs; #GP(0) if a present one has a reserved bit set (SDM Vol. 3A, 4.4.1). */
+  static void loadPdptes(CpuState c, long cr3) {
+    if (!c.walker.loadPaePdptes(cr3)) {
+      throw GuestFault.gp0();
+    }
+  }
+
   public static void writeCr3(CpuState c, long v) {
     if (c.longMode() && (v & 0xFFF0_0000_0000_0000L) != 0) {
       throw GuestFault.gp0();
+    }
+    if (paePaging(c, c.cr0, c.cr4)) {
+      loadPdptes(c, v & 0xFFFF_FFFFL);
     }
     c.cr3 = c.longMode() ? v : v & 0xFFFF_FFFFL;
     if ((c.cr4 & CpuState.CR4_PGE) != 0) {
@@ -130,6 +147,10 @@ public final class SystemOps {
       throw GuestFault.gp0();
     }
     long old = c.cr4;
+    long modeBits = CpuState.CR4_PAE | CpuState.CR4_PGE | CpuState.CR4_PSE | CpuState.CR4_SMEP | CpuState.CR4_SMAP;
+    if (paePaging(c, c.cr0, v) && ((old ^ v) & modeBits) != 0) {
+      loadPdptes(c, c.cr3);
+    }
     c.cr4 = v;
     if (((old ^ v) & (CpuState.CR4_PGE | CpuState.CR4_PAE | CpuState.CR4_PSE | CpuState.CR4_SMEP
         | CpuState.CR4_SMAP)) != 0) {
