@@ -252,6 +252,50 @@ public final class PhysicalMemory {
     }
   }
 
+  /** Serializes the rare locked accesses that straddle an 8-byte boundary (x86 "split locks"). */
+  private static final Object SPLIT_LOCK = new Object();
+
+  /**
+   * Atomically replaces the {@code size} bytes at {@code off} of a RAM chunk if they still hold
+   * {@code expected} (the value a locked instruction read); returns false if another vCPU changed them.
+   * Any access inside one aligned 8-byte word is a true compare-and-swap on that word, bytes around it
+   * left as they are; one that straddles a word boundary takes a global lock, which orders it against
+   * other locked instructions only (as a split lock is on hardware, it is slow and rare).
+   */
+  public static boolean casChunk(byte[] c, int off, int size, long expected, long update) {
+    long m = sizeMask(size);
+    expected &= m;
+    if (size == 8 && (off & 7) == 0) {
+      return I64.compareAndSet(c, off, expected, update);
+    }
+    if (size == 4 && (off & 3) == 0) {
+      return I32.compareAndSet(c, off, (int) expected, (int) update);
+    }
+    int base = off & ~7;
+    if (off + size <= base + 8 && base + 8 <= c.length) {
+      int shift = 8 * (off - base);
+      long wm = m << shift;
+      for (;;) {
+        long cur = (long) I64.getVolatile(c, base);
+        if (((cur & wm) >>> shift & m) != expected) {
+          return false;
+        }
+        long next = (cur & ~wm) | ((update & m) << shift);
+        if (I64.compareAndSet(c, base, cur, next)) {
+          return true;
+        }
+        // Another vCPU changed bytes beside ours: ours may still match, so look again.
+      }
+    }
+    synchronized (SPLIT_LOCK) {
+      if (readChunk(c, off, size) != expected) {
+        return false;
+      }
+      writeChunk(c, off, size, update);
+      return true;
+    }
+  }
+
   /**
    * Atomically replaces the aligned 4- or 8-byte RAM word at {@code gpa} if it equals {@code expected};
    * returns the value seen. Used for page-table A/D bits and LOCK-prefixed instructions. Returns
