@@ -264,31 +264,11 @@ public final class PhysicalMemory {
    */
   public static boolean casChunk(byte[] c, int off, int size, long expected, long update) {
     long m = sizeMask(size);
-    expected &= m;
-    if (size == 8 && (off & 7) == 0) {
-      return I64.compareAndSet(c, off, expected, update);
-    }
-    if (size == 4 && (off & 3) == 0) {
-      return I32.compareAndSet(c, off, (int) expected, (int) update);
-    }
-    int base = off & ~7;
-    if (off + size <= base + 8 && base + 8 <= c.length) {
-      int shift = 8 * (off - base);
-      long wm = m << shift;
-      for (;;) {
-        long cur = (long) I64.getVolatile(c, base);
-        if (((cur & wm) >>> shift & m) != expected) {
-          return false;
-        }
-        long next = (cur & ~wm) | ((update & m) << shift);
-        if (I64.compareAndSet(c, base, cur, next)) {
-          return true;
-        }
-        // Another vCPU changed bytes beside ours: ours may still match, so look again.
-      }
+    if (((off & 7) + size) <= 8) {
+      return AtomicRam.casWithin(c, off, size, expected, update) == (expected & m);
     }
     synchronized (SPLIT_LOCK) {
-      if (readChunk(c, off, size) != expected) {
+      if (readChunk(c, off, size) != (expected & m)) {
         return false;
       }
       writeChunk(c, off, size, update);
@@ -296,10 +276,15 @@ public final class PhysicalMemory {
     }
   }
 
+  /** How this JDK does compare-and-swap on guest RAM: "VarHandle", "Unsafe" or "lock". */
+  public static String atomicMechanism() {
+    return AtomicRam.mechanism();
+  }
+
   /**
    * Atomically replaces the aligned 4- or 8-byte RAM word at {@code gpa} if it equals {@code expected};
-   * returns the value seen. Used for page-table A/D bits and LOCK-prefixed instructions. Returns
-   * {@code ~expected} without writing if {@code gpa} is not naturally aligned RAM.
+   * returns the value seen. Used for page-table A/D bits. Returns {@code ~expected} without writing if
+   * {@code gpa} is not naturally aligned RAM.
    */
   public long compareAndExchange(long gpa, int size, long expected, long update) {
     byte[] c = chunkOf(gpa);
@@ -307,14 +292,10 @@ public final class PhysicalMemory {
     if (c == null || (off & (size - 1)) != 0) {
       return ~expected;
     }
-    long seen;
-    if (size == 8) {
-      seen = (long) I64.compareAndExchange(c, off, expected, update);
-    } else if (size == 4) {
-      seen = ((int) I32.compareAndExchange(c, off, (int) expected, (int) update)) & 0xFFFF_FFFFL;
-    } else {
+    if (size != 4 && size != 8) {
       throw new IllegalArgumentException("size " + size);
     }
+    long seen = AtomicRam.casWithin(c, off, size, expected, update);
     if (seen == (expected & sizeMask(size))) {
       noteWrite(gpa, size);
     }

@@ -173,6 +173,11 @@ public final class CpuState {
   /** Set when the previous instruction was STI, MOV SS or POP SS: interrupts wait one instruction. */
   public boolean interruptShadow;
   public boolean nmiBlocked;
+  /**
+   * Set by the execution loop before an instruction that starts with EFLAGS.TF = 1: if the instruction
+   * completes without delivering an event (which clears it), a single-step #DB trap follows it.
+   */
+  public boolean singleStepPending;
   public boolean halted;
   /**
    * Asynchronous events, written by other threads (device interrupts, kicks): checked by the execution

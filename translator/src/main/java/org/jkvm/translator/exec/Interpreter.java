@@ -116,7 +116,11 @@ public final class Interpreter implements Backend.VcpuBackend {
       }
       try {
         Block b = lookup();
-        execute(b);
+        if ((c.rflags & Flags.TF) != 0) {
+          singleStep(b);
+        } else {
+          execute(b);
+        }
       } catch (GuestFault f) {
         // Raised by a block lookup (instruction fetch #PF, CS limit #GP): RIP is already right.
         if (TRACE_INT.isDebugEnabled()) {
@@ -283,14 +287,37 @@ public final class Interpreter implements Backend.VcpuBackend {
     return b;
   }
 
+  /**
+   * EFLAGS.TF is set: runs one instruction, then raises the single-step #DB trap (DR6.BS) with RIP after it,
+   * unless the instruction faulted or delivered an interrupt (SDM Vol. 3A, 17.3.1.4). Instructions that set
+   * TF (POPF, IRET) end their blocks, so checking TF at block boundaries is enough.
+   */
+  private void singleStep(Block b) {
+    c.singleStepPending = true;
+    execute(b, 1);
+    if (c.singleStepPending) {
+      c.singleStepPending = false;
+      c.dr[6] |= DR6_BS;
+      Interrupts.deliverException(c, GuestFault.of(GuestFault.DB));
+    }
+  }
+
+  /** DR6.BS: the #DB was a single step. */
+  static final long DR6_BS = 1L << 14;
+
   private void execute(Block b) {
+    execute(b, b.insns.length);
+  }
+
+  /** Runs the first {@code limit} instructions of block {@code b}. */
+  private void execute(Block b, int limit) {
     final CpuState c = this.c;
     final Insn[] insns = b.insns;
     b.executions++;
     long start = c.rip;
     int n = 0;
     try {
-      for (; n < insns.length; n++) {
+      for (; n < limit; n++) {
         Insn i = insns[n];
         start = c.rip;
         if (TRACE > 0) {
@@ -309,7 +336,7 @@ public final class Interpreter implements Backend.VcpuBackend {
           break; // the block rewrote its own page: the rest must be decoded again
         }
       }
-      c.interruptShadow = (insns[insns.length - 1].entry.flags & org.jkvm.translator.isa.OpEntry.SHADOW) != 0
+      c.interruptShadow = (insns[n - 1].entry.flags & org.jkvm.translator.isa.OpEntry.SHADOW) != 0
           && n == insns.length && c.interruptShadow;
     } catch (GuestFault f) {
       c.rip = start;
