@@ -252,10 +252,39 @@ public final class PhysicalMemory {
     }
   }
 
+  /** Serializes the rare locked accesses that straddle an 8-byte boundary (x86 "split locks"). */
+  private static final Object SPLIT_LOCK = new Object();
+
+  /**
+   * Atomically replaces the {@code size} bytes at {@code off} of a RAM chunk if they still hold
+   * {@code expected} (the value a locked instruction read); returns false if another vCPU changed them.
+   * Any access inside one aligned 8-byte word is a true compare-and-swap on that word, bytes around it
+   * left as they are; one that straddles a word boundary takes a global lock, which orders it against
+   * other locked instructions only (as a split lock is on hardware, it is slow and rare).
+   */
+  public static boolean casChunk(byte[] c, int off, int size, long expected, long update) {
+    long m = sizeMask(size);
+    if (((off & 7) + size) <= 8) {
+      return AtomicRam.casWithin(c, off, size, expected, update) == (expected & m);
+    }
+    synchronized (SPLIT_LOCK) {
+      if (readChunk(c, off, size) != (expected & m)) {
+        return false;
+      }
+      writeChunk(c, off, size, update);
+      return true;
+    }
+  }
+
+  /** How this JDK does compare-and-swap on guest RAM: "VarHandle", "Unsafe" or "lock". */
+  public static String atomicMechanism() {
+    return AtomicRam.mechanism();
+  }
+
   /**
    * Atomically replaces the aligned 4- or 8-byte RAM word at {@code gpa} if it equals {@code expected};
-   * returns the value seen. Used for page-table A/D bits and LOCK-prefixed instructions. Returns
-   * {@code ~expected} without writing if {@code gpa} is not naturally aligned RAM.
+   * returns the value seen. Used for page-table A/D bits. Returns {@code ~expected} without writing if
+   * {@code gpa} is not naturally aligned RAM.
    */
   public long compareAndExchange(long gpa, int size, long expected, long update) {
     byte[] c = chunkOf(gpa);
@@ -266,60 +295,11 @@ public final class PhysicalMemory {
     if (size != 4 && size != 8) {
       throw new IllegalArgumentException("size " + size);
     }
-    long seen = ATOMIC_VIEWS ? casView(c, off, size, expected, update) : casLocked(c, off, size, expected, update);
+    long seen = AtomicRam.casWithin(c, off, size, expected, update);
     if (seen == (expected & sizeMask(size))) {
       noteWrite(gpa, size);
     }
     return seen;
-  }
-
-  /**
-   * Whether byte-array view VarHandles do atomic updates. JDK 17 supports them on aligned offsets; JDK 22
-   * and later refuse them on heap byte arrays (JDK-8318966: a byte[] has no promised 8-byte alignment) and
-   * throw UnsupportedOperationException, so those JDKs take {@link #casLocked} instead.
-   */
-  static final boolean ATOMIC_VIEWS = probeAtomicViews();
-
-  private static boolean probeAtomicViews() {
-    try {
-      byte[] b = new byte[16];
-      I64.compareAndExchange(b, 8, 0L, 1L);
-      I32.compareAndExchange(b, 0, 0, 1);
-      return b[8] == 1 && b[0] == 1;
-    } catch (UnsupportedOperationException | IllegalStateException e) {
-      return false;
-    }
-  }
-
-  private static long casView(byte[] c, int off, int size, long expected, long update) {
-    if (size == 8) {
-      return (long) I64.compareAndExchange(c, off, expected, update);
-    }
-    return ((int) I32.compareAndExchange(c, off, (int) expected, (int) update)) & 0xFFFF_FFFFL;
-  }
-
-  /** Striped locks for {@link #casLocked}, by 4 KiB page of the chunk. */
-  private static final Object[] CAS_LOCKS = new Object[64];
-
-  static {
-    for (int i = 0; i < CAS_LOCKS.length; i++) {
-      CAS_LOCKS[i] = new Object();
-    }
-  }
-
-  /**
-   * Compare-and-exchange under a lock: atomic with respect to every other compare-and-exchange (page-walk
-   * A/D updates and LOCK-prefixed instructions of all vCPUs), though not to plain stores racing with it.
-   */
-  static long casLocked(byte[] c, int off, int size, long expected, long update) {
-    synchronized (CAS_LOCKS[(System.identityHashCode(c) ^ (off >>> 12)) & (CAS_LOCKS.length - 1)]) {
-      long seen = readChunk(c, off, size);
-      if (seen == (expected & sizeMask(size))) {
-        writeChunk(c, off, size, update);
-      }
-      VarHandle.fullFence();
-      return seen;
-    }
   }
 
   // ---- bulk access (DMA, loaders) ----

@@ -84,6 +84,9 @@ public final class VmRunner {
     registerLegacyDevices(vm, out);
     Vcpu boot = vm.createVcpu();
     boot0.set(boot);
+    for (int n = 1; n < cfg.cpus(); n++) {
+      vm.createVcpu(); // application processors wait for INIT and SIPI from the guest
+    }
     running = vm;
     if (stopBeforeStart) {
       vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0);
@@ -129,16 +132,76 @@ public final class VmRunner {
       console.start();
     }
     int status;
+    java.util.List<Thread> aps = new java.util.ArrayList<>();
     try (IpcServer ipc = IpcServer.start(cfg.name(), new Control(vm, ttys[0]))) {
+      for (Vcpu v : vm.vcpus()) {
+        if (v != boot) {
+          Thread t = new Thread(() -> apLoop(vm, v), "kvm-vcpu-" + v.id());
+          t.setDaemon(true);
+          t.start();
+          aps.add(t);
+        }
+      }
       status = loop(vm, boot);
     } finally {
+      if (vm.systemEventType() == 0) {
+        vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0); // the BSP ended the VM: so do the APs
+      }
+      for (Thread t : aps) {
+        try {
+          t.join(2000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       console.restore();
     }
     endInstructions = boot.instructionsRetired();
     if (cfg.stats()) {
-      System.err.print(boot.stats());
+      for (Vcpu v : vm.vcpus()) {
+        System.err.print(v.stats());
+      }
     }
     return status;
+  }
+
+  /**
+   * The thread of an application processor (kvmtool's kvm_cpu_thread for vCPUs other than 0): it runs
+   * until a system event ends the VM; its shutdown or internal error ends the VM too.
+   */
+  private void apLoop(Vm vm, Vcpu v) {
+    for (;;) {
+      ExitReason r = v.run();
+      switch (r) {
+        case SYSTEM_EVENT:
+          return;
+        case INTR:
+          if (vm.systemEventType() != 0) {
+            return;
+          }
+          waitWhilePaused(vm);
+          continue;
+        case HLT:
+          waitForever(vm, v);
+          if (vm.systemEventType() != 0) {
+            return;
+          }
+          continue;
+        case SHUTDOWN:
+          Report.debug("vCPU %d: guest triple fault", v.id());
+          vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0);
+          return;
+        default:
+          Report.error("KVM exit reason: %d (\"KVM_EXIT_%s\") on vCPU %d", r.kvmNumber, r.name(), v.id());
+          if (v.runState().internalError != null) {
+            Report.error("%s", v.runState().internalError);
+          }
+          System.out.print(CpuDump.format(v));
+          System.out.flush();
+          vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 1);
+          return;
+      }
+    }
   }
 
   /**

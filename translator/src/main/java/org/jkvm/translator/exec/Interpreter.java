@@ -149,9 +149,10 @@ public final class Interpreter implements Backend.VcpuBackend {
       return VmxExitReason.EXTERNAL_INTERRUPT;
     }
     if ((ev & (CpuState.EVENT_INIT | CpuState.EVENT_SIPI)) != 0) {
-      // INIT and SIPI matter to application processors, which jkvm does not start yet (one vCPU); the
-      // bootstrap processor ignores SIPI, and an INIT to it is dropped.
-      c.clearEvent(CpuState.EVENT_INIT | CpuState.EVENT_SIPI);
+      initSipi(ev);
+    }
+    if (c.waitSipi) {
+      return -1; // deaf to NMIs and interrupts until a startup IPI
     }
     try {
       if ((ev & CpuState.EVENT_NMI) != 0 && !c.nmiBlocked && !c.interruptShadow) {
@@ -183,6 +184,30 @@ public final class Interpreter implements Backend.VcpuBackend {
       return VmxExitReason.TRIPLE_FAULT;
     }
     return -1;
+  }
+
+  /**
+   * INIT puts the vCPU into its INIT state and wait-for-SIPI (KVM does the same for the bootstrap
+   * processor, which a guest never sends INIT in practice); a startup IPI to a waiting vCPU starts it in
+   * real mode at vector * 4096 (SDM Vol. 3A, 8.4.4.1). A SIPI to a running vCPU is ignored.
+   */
+  private void initSipi(int ev) {
+    if ((ev & CpuState.EVENT_INIT) != 0) {
+      c.clearEvent(CpuState.EVENT_INIT);
+      c.resetForInit();
+      c.waitSipi = true;
+      c.halted = true;
+    }
+    if ((ev & CpuState.EVENT_SIPI) != 0) {
+      c.clearEvent(CpuState.EVENT_SIPI);
+      if (c.waitSipi) {
+        c.waitSipi = false;
+        c.halted = false;
+        c.loadRealSegment(CpuState.CS, c.sipiVector << 8);
+        c.rip = 0;
+        c.updateMode();
+      }
+    }
   }
 
   /** The linear address of CS:RIP, after the CS limit check outside 64-bit mode (#GP(0)). */
@@ -315,7 +340,11 @@ public final class Interpreter implements Backend.VcpuBackend {
           traceAt = (traceAt + 1) % TRACE;
         }
         c.rip = start + i.len;
-        i.handler.exec(c, i);
+        if (i.atomic && c.atomics) {
+          org.jkvm.translator.sem.Locked.exec(c, i);
+        } else {
+          i.handler.exec(c, i);
+        }
         if (!b.valid) {
           n++;
           break; // the block rewrote its own page: the rest must be decoded again
