@@ -307,13 +307,17 @@ public final class Interpreter implements Backend.VcpuBackend {
   }
 
   /**
-   * Whether a pending event can be taken at the next boundary: NMI, INIT/SIPI and kicks always, external
-   * interrupts when IF = 1 (the shadow is handled by the caller). A masked interrupt that stays pending
+   * Whether a pending event can be taken at the next boundary: INIT/SIPI and kicks always, an NMI unless
+   * NMIs are blocked, external interrupts when IF = 1 (the shadow is handled by the caller). A masked interrupt that stays pending
    * must not end every block.
    */
   private static boolean eventDeliverable(CpuState c) {
     int ev = c.events;
-    return (ev & ~CpuState.EVENT_INTR) != 0 || (c.rflags & Flags.IF) != 0;
+    if ((ev & ~(CpuState.EVENT_INTR | CpuState.EVENT_NMI)) != 0) {
+      return true;
+    }
+    return (ev & CpuState.EVENT_NMI) != 0 && !c.nmiBlocked
+        || (ev & CpuState.EVENT_INTR) != 0 && (c.rflags & Flags.IF) != 0;
   }
 
   /** DR6.BS: the #DB was a single step. */
