@@ -1,10 +1,10 @@
 /*
  * garbage (64-bit): a guest that wrecks its own system structures, for robustness: the VMM must end with
  * a guest exception, a triple fault or a clean stop, never an internal error or a hang. seed=N picks the
- * pseudo-random bytes and what gets wrecked (seed % 5):
+ * pseudo-random bytes and what gets wrecked (seed % 6):
  *   0: the IDT, then an exception;        1: the GDT, then segment loads, a far return and an IRET;
  *   2: page-table entries, then memory accesses;   3: a page of random code run at ring 0;
- *   4: all of the above.
+ *   4: all of the above;                  5: random control registers, EFER and other MSRs.
  * Random code may do anything, including writing the exit port.
  */
 #include "guest.h"
@@ -63,6 +63,27 @@ static void wreck_page_tables(void)
 		(void)*(volatile u8 *)(ulong)(rnd() & 0x3ffffffful);
 }
 
+static void wreck_registers(void)
+{
+	static const u32 msrs[] = { 0xC0000080, 0xC0000081, 0xC0000082, 0xC0000084, 0xC0000100, 0xC0000101,
+		0xC0000102, 0x174, 0x175, 0x176, 0x1B, 0x277, 0x10, 0x6E0 };
+	for (int i = 0; i < 32; i++) {
+		u64 v = rnd();
+		switch (rnd() % 5) {
+		case 0: TRY("mov %0, %%cr0", : : "r"(v) : "memory"); break;
+		case 1: TRY("mov %0, %%cr4", : : "r"(v) : "memory"); break;
+		case 2: TRY("mov %0, %%cr3", : : "r"(v & 0x3ffff000ul) : "memory"); break;
+		case 3: TRY("mov %0, %%cr8", : : "r"(v & 15) : "memory"); break;
+		default: {
+			u32 msr = msrs[rnd() % (sizeof(msrs) / sizeof(msrs[0]))];
+			TRY("wrmsr", : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+			break;
+		}
+		}
+	}
+	asm volatile("ud2");
+}
+
 static u8 code[4096] __attribute__((aligned(4096)));
 
 static void run_random_code(void)
@@ -76,7 +97,7 @@ void main(void)
 	ulong seed = cmdline_number("seed", 1);
 	state = seed * 0x9E3779B97F4A7C15ull + 1;
 	printf("garbage: seed %lu\n", seed);
-	switch (seed % 5) {
+	switch (seed % 6) {
 	case 0:
 		wreck_idt();
 		asm volatile("ud2");
@@ -89,6 +110,9 @@ void main(void)
 		break;
 	case 3:
 		run_random_code();
+		break;
+	case 5:
+		wreck_registers();
 		break;
 	default:
 		wreck_idt();
