@@ -65,6 +65,7 @@ public final class X87Control {
 
   public static void fldcw(CpuState c, Insn i) {
     checkDevice(c);
+    X87.checkPending(c);
     c.fcw = (int) Mem.read(c, i.seg, Ops.ea(c, i), 2) & 0x1F7F | 0x40;
     updateSummary(c);
   }
@@ -96,22 +97,26 @@ public final class X87Control {
   }
 
   public static void fincstp(CpuState c, Insn i) {
-    checkDevice(c);
+    X87.begin(c);
+    X87.lastInsn(c, i);
     c.fpTop = (c.fpTop + 1) & 7;
     c.fsw &= ~0x0200; // C1 cleared
   }
 
   public static void fdecstp(CpuState c, Insn i) {
-    checkDevice(c);
+    X87.begin(c);
+    X87.lastInsn(c, i);
     c.fpTop = (c.fpTop - 1) & 7;
     c.fsw &= ~0x0200;
   }
 
-  /** FFREE ST(i): tag empty; TOP unchanged. */
+  /** FFREE ST(i): tag empty; TOP unchanged; C1 cleared. */
   public static void ffree(CpuState c, Insn i) {
-    checkDevice(c);
+    X87.begin(c);
+    X87.lastInsn(c, i);
     int phys = (c.fpTop + i.r0) & 7;
     c.fpTag |= TAG_EMPTY << (2 * phys);
+    c.fsw &= ~0x0200;
   }
 
   /** FFREEP ST(i) (DF C0+i, undocumented but executed by every Intel part): FFREE then pop. */
@@ -120,8 +125,10 @@ public final class X87Control {
     c.fpTop = (c.fpTop + 1) & 7;
   }
 
+  /** FNOP (D9 D0), and FNENI, FNDISI, FNSETPM (DB E0, E1, E4), which do nothing since the 80387. */
   public static void fnop(CpuState c, Insn i) {
-    checkDevice(c);
+    X87.begin(c);
+    X87.lastInsn(c, i);
   }
 
   // ---- tags ----
@@ -136,6 +143,22 @@ public final class X87Control {
       return TAG_SPECIAL;
     }
     return TAG_VALID;
+  }
+
+  /**
+   * The tag word as FNSTENV and FNSAVE store it: empty registers as recorded, the others classified from
+   * their contents (only "empty or not" is state; SDM Vol. 1, 8.1.7).
+   */
+  static int fullTag(CpuState c) {
+    int tag = 0;
+    for (int r = 0; r < 8; r++) {
+      int t = (c.fpTag >> (2 * r)) & 3;
+      if (t != TAG_EMPTY) {
+        t = classify(c.fpMant[r], c.fpExp[r]);
+      }
+      tag |= t << (2 * r);
+    }
+    return tag;
   }
 
   /** FXSAVE's abridged tag: one bit per physical register, set if not empty. */
@@ -271,7 +294,7 @@ public final class X87Control {
 
   private static void storeEnv(CpuState c, long la, Insn i) {
     int w = i.opSize == 2 ? 2 : 4;
-    long[] f = {c.fcw, statusWord(c), c.fpTag, c.fip, (long) c.fop << 16 | c.fcs, c.fdp, c.fds};
+    long[] f = {c.fcw, statusWord(c), fullTag(c), c.fip, (long) c.fop << 16 | c.fcs, c.fdp, c.fds};
     for (int k = 0; k < 7; k++) {
       long v = f[k];
       if (w == 4 && k != 4 && k != 6 && k != 3 && k != 5) {
@@ -304,6 +327,7 @@ public final class X87Control {
 
   public static void fldenv(CpuState c, Insn i) {
     checkDevice(c);
+    X87.checkPending(c);
     loadEnv(c, Mem.linear(c, i.seg, Ops.ea(c, i), envSize(i), false), i);
   }
 
@@ -323,6 +347,7 @@ public final class X87Control {
 
   public static void frstor(CpuState c, Insn i) {
     checkDevice(c);
+    X87.checkPending(c);
     int env = envSize(i);
     long la = Mem.linear(c, i.seg, Ops.ea(c, i), env + 80, false);
     loadEnv(c, la, i);
