@@ -46,6 +46,8 @@ final class X87Forms {
     int cases;
     /** Pushes onto the stack: ST(7) is kept empty most of the time. */
     boolean push;
+    /** Stores an environment image whose pointer fields (bytes 12-27) are not compared. */
+    boolean envPointers;
 
     Form(String name, byte[] insn, Kind kind, boolean approx) {
       this.name = name;
@@ -182,8 +184,10 @@ final class X87Forms {
     add(l, "FNSTCW m16", Kind.REG, 0xD9, m(7));
     add(l, "FLDCW m16", Kind.MEM_I16, 0xD9, m(5));
     add(l, "FNSTENV", Kind.REG, 0xD9, m(6));
+    l.get(l.size() - 1).envPointers = true;
     add(l, "FLDENV", Kind.MEM_ENV, 0xD9, m(4));
     add(l, "FNSAVE", Kind.REG, 0xDD, m(6));
+    l.get(l.size() - 1).envPointers = true;
     add(l, "FRSTOR", Kind.MEM_SAVE, 0xDD, m(4));
     // Transcendental.
     approx(l, "F2XM1", Kind.TRANS_X1, 0xD9, 0xF0);

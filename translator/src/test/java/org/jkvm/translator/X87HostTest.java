@@ -224,7 +224,8 @@ class X87HostTest {
   static String diff(X87Forms.Form f, Result h, Result j) {
     List<String> d = new ArrayList<>();
     boolean approx = f.approx;
-    int fswMask = 0xFFFF;
+    // C1 reports the direction of a rounding the host does from its own approximation.
+    int fswMask = approx ? ~0x0200 & 0xFFFF : 0xFFFF;
     for (int s = 0; s < 8; s++) {
       if (h.mant[s] != j.mant[s] || h.se[s] != j.se[s]) {
         if (approx && oneUlp(h.mant[s], h.se[s], j.mant[s], j.se[s])) {
@@ -249,7 +250,15 @@ class X87HostTest {
     if (h.rax != j.rax) {
       d.add("rax");
     }
-    if (!java.util.Arrays.equals(h.mem, j.mem)) {
+    byte[] hm = h.mem.clone();
+    byte[] jm = j.mem.clone();
+    if (f.envPointers) {
+      // FNSTENV/FNSAVE images hold absolute instruction and operand addresses (and the host stores them
+      // only with an exception pending): those are compared through FXSAVE instead.
+      java.util.Arrays.fill(hm, 12, 28, (byte) 0);
+      java.util.Arrays.fill(jm, 12, 28, (byte) 0);
+    }
+    if (!java.util.Arrays.equals(hm, jm)) {
       d.add("mem");
     }
     if ((h.fsw & 0x80) != 0) {
@@ -318,7 +327,7 @@ class X87HostTest {
       if (d != null) {
         mismatches++;
         bad.merge(f.name, 1, Integer::sum);
-        if (shown < 40 && bad.get(f.name) <= 3) {
+        if (shown < 400 && bad.get(f.name) <= 3) {
           shown++;
           examples.append(String.format("%s [%s] case %d differs in %s%n  in:   %s%n  host: %s%n  jkvm: %s%n",
               f.name, X87Forms.hex(f.insn), k, d, X87Forms.describeInput(cases.get(k)), hr.describe(),
@@ -329,8 +338,8 @@ class X87HostTest {
     System.out.printf("x87 host test: %d forms, %d cases, %d mismatches (host %d ms, jkvm %d ms)%n",
         forms.size(), cases.size(), mismatches, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);
     if (mismatches != 0) {
-      System.out.println(examples);
-      System.out.println("mismatches by form: " + bad);
+      Files.writeString(host.resolveSibling("x87host-report.txt"), examples + "mismatches by form: " + bad + "\n");
+      System.out.println("details in " + host.resolveSibling("x87host-report.txt"));
     }
     assertEquals(0, mismatches, "mismatches by form: " + bad);
   }

@@ -265,7 +265,13 @@ final class F80 {
       tiny = (roundSig(w, hi, lo, lsb, rc, neg) & CARRY) == 0;
     }
     boolean ueUnmasked = (fcw & UE) == 0;
-    if (!tiny || wrap && ueUnmasked && exp + WRAP >= emin) {
+    if (tiny && wrap && ueUnmasked && exp + WRAP < emin) {
+      // Too small even for the wrapped response: the host answers with a zero.
+      w[EXC] |= UE | PE;
+      set(w, 0, sign);
+      return;
+    }
+    if (!tiny || wrap && ueUnmasked) {
       int before = (int) w[EXC];
       normal(w, sign, tiny ? exp + WRAP : exp, hi, lo, lsb, rc, emin, emax, fcw, wrap);
       if (tiny) {
@@ -330,9 +336,16 @@ final class F80 {
       flags |= C1;
     }
     if (exp > emax) {
-      if (wrap && (fcw & OE) == 0 && exp - WRAP <= emax) {
-        exp -= WRAP;
-        flags |= OE;
+      if (wrap && (fcw & OE) == 0) {
+        if (exp - WRAP <= emax) {
+          exp -= WRAP;
+          flags |= OE;
+        } else {
+          // Too large even for the wrapped response: the host answers with infinity, whatever RC says.
+          m = INT_BIT;
+          exp = EXP_MASK;
+          flags |= OE | PE | C1;
+        }
       } else {
         flags |= OE | PE;
         boolean neg = sign != 0;
@@ -1120,7 +1133,11 @@ final class F80 {
       if (aDen) {
         w[EXC] |= DE;
       }
-      result(w, am, ae);
+      if (am == 0) {
+        set(w, am, ae);
+      } else {
+        roundExt(w, am, ae, 64, fcw);
+      }
       return 0;
     }
     if (aDen || bDen) {
@@ -1130,8 +1147,6 @@ final class F80 {
       set(w, am, ae);
       return 0;
     }
-    final long am0 = am;
-    final int ae0 = ae;
     int sign = ae & SIGN;
     int ea = exp(ae);
     int eb = exp(be);
@@ -1165,7 +1180,7 @@ final class F80 {
     int rexp;
     if (d < 0) {
       if (!nearest || d < -1) {
-        result(w, am0, ae0);
+        round(w, sign, ea, am, 0, 64, EXT_EMIN, EXT_EMAX, fcw, true); // a itself, normalized
         return 0;
       }
       // |a| / |b| in [1/4, 1): the nearest quotient is 1 above one half.
@@ -1173,7 +1188,7 @@ final class F80 {
         round(w, sign ^ SIGN, ea, bm - am + bm, 0, 64, EXT_EMIN, EXT_EMAX, fcw, true);
         return C1;
       }
-      result(w, am0, ae0);
+      round(w, sign, ea, am, 0, 64, EXT_EMIN, EXT_EMAX, fcw, true);
       return 0;
     }
     r = am;
@@ -1207,14 +1222,5 @@ final class F80 {
       round(w, sign, rexp, r, 0, 64, EXT_EMIN, EXT_EMAX, fcw, true);
     }
     return cc;
-  }
-
-  /** An operand returned as the result: pseudo-denormals come back normalized to exponent 1. */
-  private static void result(long[] w, long m, int se) {
-    if ((se & EXP_MASK) == 0 && m < 0) {
-      set(w, m, se | 1);
-    } else {
-      set(w, m, se);
-    }
   }
 }

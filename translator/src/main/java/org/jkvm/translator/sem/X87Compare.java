@@ -65,21 +65,32 @@ public final class X87Compare {
     compareSt0(c, w, X87.mant(c, s), X87.se(c, s), false, quiet, pops, false);
   }
 
-  /** A stack underflow in a compare: masked, the result is "unordered" and the pops still happen. */
+  /**
+   * A stack underflow in a compare: the result is "unordered" whether IE is masked or not (as the host
+   * shows); the pops happen only under the masked response.
+   */
   private static void underflow(CpuState c, int pops, boolean eflags) {
     X87.stackUnderflow(c, -1, false);
+    setResult(c, F80.CMP_UN, eflags);
     if (X87.masked(c, F80.IE)) {
-      if (eflags) {
-        setEflags(c, F80.CMP_UN);
-      } else {
-        X87.setCc(c, CC3, F80.CMP_UN);
-      }
       for (int k = 0; k < pops; k++) {
         X87.pop(c);
       }
     }
   }
 
+  private static void setResult(CpuState c, int r, boolean eflags) {
+    if (eflags) {
+      setEflags(c, r);
+    } else {
+      X87.setCc(c, CC3, r);
+    }
+  }
+
+  /**
+   * Compares ST(0) with b. The result is written even when an unmasked exception is raised; only the pops
+   * wait for the masked response. FCOMI and FUCOMI leave C1 alone.
+   */
   private static void compareSt0(CpuState c, long[] w, long bm, int be, boolean bDen, boolean quiet, int pops,
       boolean eflags) {
     if (X87.empty(c, 0)) {
@@ -87,16 +98,16 @@ public final class X87Compare {
       return;
     }
     int r = F80.compare(w, X87.mant(c, 0), X87.se(c, 0), bm, be, quiet, bDen);
-    if (!X87.commit(c, w, false)) {
-      return;
-    }
+    int c1 = c.fsw & X87.C1;
+    boolean ok = X87.commit(c, w, false);
     if (eflags) {
-      setEflags(c, r);
-    } else {
-      X87.setCc(c, CC3, r);
+      c.fsw = (c.fsw & ~X87.C1) | c1;
     }
-    for (int k = 0; k < pops; k++) {
-      X87.pop(c);
+    setResult(c, r, eflags);
+    if (ok) {
+      for (int k = 0; k < pops; k++) {
+        X87.pop(c);
+      }
     }
   }
 

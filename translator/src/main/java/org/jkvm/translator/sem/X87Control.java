@@ -122,7 +122,7 @@ public final class X87Control {
   /** FFREEP ST(i) (DF C0+i, undocumented but executed by every Intel part): FFREE then pop. */
   public static void ffreep(CpuState c, Insn i) {
     ffree(c, i);
-    c.fpTop = (c.fpTop + 1) & 7;
+    X87.pop(c);
   }
 
   /** FNOP (D9 D0), and FNENI, FNDISI, FNSETPM (DB E0, E1, E4), which do nothing since the 80387. */
@@ -297,7 +297,7 @@ public final class X87Control {
     long[] f = {c.fcw, statusWord(c), fullTag(c), c.fip, (long) c.fop << 16 | c.fcs, c.fdp, c.fds};
     for (int k = 0; k < 7; k++) {
       long v = f[k];
-      if (w == 4 && k != 4 && k != 6 && k != 3 && k != 5) {
+      if (w == 4 && k != 4 && k != 3 && k != 5) {
         v |= 0xFFFF_0000L; // reserved upper halves read as ones on Intel parts
       }
       Mem.writeLa(c, la + (long) k * w, w, v);

@@ -50,23 +50,27 @@ public final class X87LoadStore {
       } else if (den) {
         w[F80.EXC] |= F80.DE;
       }
-      if (!X87.commit(c, w, false)) {
+      // An unmasked IE keeps the stack as it was; an unmasked DE does not stop a load (as the host shows).
+      if (!X87.commit(c, w, false) && (w[F80.EXC] & F80.IE) != 0) {
         return;
       }
     }
     X87.push(c, m, se);
   }
 
-  /** FLD ST(i) (D9 C0+i): pushes a copy; an empty ST(i) is a stack underflow. */
+  /**
+   * FLD ST(i) (D9 C0+i): pushes a copy. An empty ST(i) is a stack underflow, which the host reports ahead
+   * of a full stack.
+   */
   public static void fldSt(CpuState c, Insn i) {
     X87.begin(c);
     X87.lastInsn(c, i);
     c.fsw &= ~X87.C1;
-    if (X87.full(c)) {
+    int src = i.modrm & 7;
+    if (!X87.empty(c, src) && X87.full(c)) {
       X87.stackOverflow(c);
       return;
     }
-    int src = i.modrm & 7;
     if (X87.empty(c, src)) {
       c.fsw |= F80.IE | F80.SF;
       if (!X87.masked(c, F80.IE)) {
@@ -139,13 +143,20 @@ public final class X87LoadStore {
     }
   }
 
-  /** FST ST(i) (DD D0+i), FSTP ST(i) (DD D8+i and its aliases D9 D8+i, DF D0+i, DF D8+i). */
+  /**
+   * FST ST(i) (DD D0+i), FSTP ST(i) (DD D8+i and its aliases D9 D8+i, DF D0+i, DF D8+i). The host's
+   * FSTP1 (D9 D8+i) reports no stack underflow: from an empty ST(0) it only pops.
+   */
   public static void fstSt(CpuState c, Insn i) {
     X87.begin(c);
     X87.lastInsn(c, i);
     boolean pop = !(i.opcode == 0xDD && i.modrmReg() == 2);
     int dst = i.modrm & 7;
     c.fsw &= ~X87.C1;
+    if (X87.empty(c, 0) && i.opcode == 0xD9) {
+      X87.pop(c);
+      return;
+    }
     if (X87.empty(c, 0)) {
       X87.stackUnderflow(c, dst, pop);
       return;
