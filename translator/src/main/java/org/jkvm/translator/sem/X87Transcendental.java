@@ -9,18 +9,15 @@ import org.jkvm.translator.isa.Insn;
  * FCOS, FSINCOS. Results are computed with {@link Wide} (about 125 bits) and rounded once to 64 bits by
  * RC (precision control does not apply), so they are the correctly rounded values but in rare cases
  * within 2^-60 ulp of a rounding boundary; hardware is only accurate to about one ulp, so a result may
- * differ from the host's in the last bit. Trigonometric arguments are reduced exactly (a 320-bit 2/pi),
- * for any |x| < 2^63; beyond that C2 is set and ST(0) is left unchanged.
+ * differ from the host's in the last bit. Trigonometric arguments are reduced as the hardware reduces
+ * them, with a 66-bit pi/2 (see {@link #reduce}), for any |x| < 2^63; beyond that C2 is set and ST(0) is
+ * left unchanged. Every computed result reports PE, as on the host, even when it happens to be exact.
  *
  * <p>Special operands follow the SDM's tables (and IEEE 754's atan2): NaNs propagate, invalid
  * combinations give the indefinite, log of zero divides by zero.
  */
 public final class X87Transcendental {
   private X87Transcendental() {}
-
-  /** floor(2/pi * 2^320). */
-  private static final BigInteger TWO_OVER_PI = new BigInteger(
-      "a2f9836e4e441529fc2757d1f534ddc0db6295993c439041fe5163abdebbc561b7246e3a424dd2e0", 16);
 
   // ---- F2XM1 ----
 
@@ -50,33 +47,18 @@ public final class X87Transcendental {
       if (F80.isDenormal(m, se)) {
         w[F80.EXC] |= F80.DE;
       }
-      exp2m1(Wide.ofF80(m, se)).round(w, c.fcw, true);
+      Wide x = Wide.ofF80(m, se);
+      if (x.cmpAbs(Wide.ONE) > 0) {
+        // Outside -1..1 the result is undefined (SDM); the host returns the operand and reports PE.
+        F80.set(w, m, se);
+        w[F80.EXC] |= F80.PE;
+      } else {
+        Wide.expm1(x.mul(Wide.LN2)).round(w, c.fcw, true);
+      }
     }
     if (X87.commit(c, w, false)) {
       X87.writeResult(c, 0, w);
     }
-  }
-
-  /** 2^x - 1. */
-  static Wide exp2m1(Wide x) {
-    if (x.exp < 0 || x.cmpAbs(Wide.ONE) == 0) {
-      return Wide.expm1(x.mul(Wide.LN2));
-    }
-    // 2^x - 1 = 2^n * e^(f ln 2) - 1 with n the nearest integer, |f| <= 1/2.
-    int n;
-    if (x.exp >= 20) {
-      n = x.neg ? -(1 << 20) : 1 << 20;
-    } else {
-      long ip = x.hi >>> (63 - x.exp);
-      boolean half = ((x.hi << (x.exp + 1)) < 0);
-      n = (int) (ip + (half ? 1 : 0));
-      if (x.neg) {
-        n = -n;
-      }
-    }
-    Wide f = x.sub(Wide.ofInt(n));
-    Wide e = Wide.expm1(f.mul(Wide.LN2)).add(Wide.ONE).scalb(n);
-    return e.sub(Wide.ONE);
   }
 
   // ---- FYL2X, FYL2XP1 ----
@@ -223,9 +205,11 @@ public final class X87Transcendental {
       int e = arg.exp;
       Wide m = Wide.of(false, 0, arg.hi, arg.lo);
       if (arg.hi == F80.INT_BIT && arg.lo == 0) {
-        // A power of two: the logarithm is an integer and the product is only rounded once.
+        // A power of two: the logarithm is an integer and the product is only rounded once (the host still
+        // reports PE).
         F80.fromInt(w, e);
         F80.mul(w, ym, ye, w[F80.MANT], (int) w[F80.SE], false, fcw | 0x300);
+        w[F80.EXC] |= F80.PE | ((w[F80.SE] & F80.EXP_MASK) == 0 ? F80.UE : 0);
         return;
       }
       if (m.cmpAbs(SQRT2) > 0) {
@@ -497,35 +481,37 @@ public final class X87Transcendental {
     }
   }
 
-  /** Reduces a finite, nonzero x with |x| < 2^63 exactly modulo pi/2. */
+  /**
+   * Reduces a finite, nonzero x with |x| < 2^63 modulo pi/2 as the hardware does: with pi/2 truncated to
+   * 66 bits (the "66-bit pi" of Intel's documentation; the host matches it to within half an ulp), the
+   * reduction itself being exact. So results stay within one ulp of the host's even for large
+   * arguments, where they differ from the true sine.
+   */
   private static Reduced reduce(long m, int se) {
     boolean den = F80.isDenormal(m, se);
     Wide x = Wide.ofF80(m, se);
     if (x.cmpAbs(Wide.PI_4) <= 0) {
       return new Reduced(x, 0, den);
     }
-    // x * 2/pi = m * T / 2^s with T = 2/pi * 2^320 and x = m * 2^(e - 63).
+    // x = m * 2^(e - 63) and P = PI_2_66 * 2^-65: x - k P = (m * 2^(e + 2) - k * PI_2_66) * 2^-65.
     int e = (se & F80.EXP_MASK) - F80.BIAS;
-    int s = 383 - e;
-    BigInteger p = BigInteger.valueOf(m >>> 1).shiftLeft(1).or(BigInteger.valueOf(m & 1))
-        .multiply(TWO_OVER_PI);
-    BigInteger k = p.shiftRight(s);
-    BigInteger frac = p.subtract(k.shiftLeft(s));
-    if (frac.testBit(s - 1)) {
+    BigInteger num = new BigInteger(Long.toUnsignedString(m)).shiftLeft(e + 2);
+    BigInteger[] qr = num.divideAndRemainder(PI_2_66);
+    BigInteger k = qr[0];
+    BigInteger rr = qr[1];
+    if (rr.shiftLeft(1).compareTo(PI_2_66) > 0) {
       k = k.add(BigInteger.ONE);
-      frac = frac.subtract(BigInteger.ONE.shiftLeft(s));
+      rr = rr.subtract(PI_2_66);
     }
-    boolean fneg = frac.signum() < 0;
-    BigInteger a = frac.abs();
-    int bits = a.bitLength();
-    Wide f;
-    if (bits == 0) {
-      f = Wide.ZERO;
+    Wide r;
+    if (rr.signum() == 0) {
+      r = Wide.ZERO;
     } else {
-      BigInteger top = bits > 128 ? a.shiftRight(bits - 128) : a.shiftLeft(128 - bits);
-      f = Wide.of(fneg, bits - 1 - s, top.shiftRight(64).longValue(), top.longValue());
+      BigInteger a = rr.abs();
+      int bits = a.bitLength(); // at most 66
+      BigInteger top = a.shiftLeft(128 - bits);
+      r = Wide.of(rr.signum() < 0, bits - 1 - 65, top.shiftRight(64).longValue(), top.longValue());
     }
-    Wide r = f.mul(Wide.PI_2);
     int q = k.intValue() & 3;
     if ((se & F80.SIGN) != 0) {
       // sin(-x) = -sin(x), cos(-x) = cos(x): reduce -x as k' = -k, r' = -r.
@@ -534,4 +520,7 @@ public final class X87Transcendental {
     }
     return new Reduced(r, q, den);
   }
+
+  /** pi/2 * 2^65, truncated to 66 bits. */
+  private static final BigInteger PI_2_66 = new BigInteger("3243f6a8885a308d3", 16);
 }
