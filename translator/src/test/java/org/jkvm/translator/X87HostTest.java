@@ -37,6 +37,7 @@ class X87HostTest {
   static final int MEM = 128;
   static final long SEED = 0x87_2026L;
   static final int CASES = Integer.getInteger("x87.cases", 2500);
+  static final int APPROX_FACTOR = Integer.getInteger("x87.approxFactor", 1);
 
   static final long CODE = 0x10_0000;
   static final long FXIN = 0x20_0000;
@@ -302,7 +303,7 @@ class X87HostTest {
     List<Case> cases = new ArrayList<>();
     for (int k = 0; k < forms.size(); k++) {
       X87Forms.Form f = forms.get(k);
-      int n = f.cases > 0 ? f.cases : CASES;
+      int n = f.cases > 0 ? f.cases : f.approx ? CASES * APPROX_FACTOR : CASES;
       for (int j = 0; j < n; j++) {
         Case c = new Case();
         c.form = k;

@@ -6,9 +6,11 @@ package org.jkvm.translator.sem;
  * they are correctly rounded except within 2^-60 ulp of a rounding boundary.
  *
  * <p>Value: {@code (-1)^neg * (hi:lo) / 2^127 * 2^exp}, normalized (top bit of hi set) unless zero.
- * Instances are immutable and allocated: these instructions are rare (compilers use SSE and libm routines)
- * and each already costs hardware a hundred cycles or more; the arithmetic does not truncate to a
- * fixed budget of allocations but the JIT's escape analysis removes most of them.
+ * Instances are immutable and allocated: these instructions are rare (compilers use SSE, and libm only
+ * reaches them for long double) and cost hardware a hundred cycles or more each; HotSpot's escape
+ * analysis removes many of the allocations. Truncations keep a computed value on the near side of the
+ * true one where it matters (see {@link #add}), so that the sticky bit of the final rounding is right for
+ * the results that lie next to a representable number (sin x and tan x for tiny x, cos x near 1).
  */
 final class Wide {
   final boolean neg;
@@ -103,17 +105,31 @@ final class Wide {
     int d = a.exp - b.exp;
     long bh;
     long bl;
+    boolean lost; // bits of b below the last of a's 128
     if (d == 0) {
       bh = b.hi;
       bl = b.lo;
+      lost = false;
     } else if (d < 64) {
       bh = b.hi >>> d;
       bl = b.lo >>> d | b.hi << (64 - d);
+      lost = b.lo << (64 - d) != 0;
     } else if (d < 128) {
       bh = 0;
       bl = b.hi >>> (d - 64);
+      lost = (d == 64 ? 0 : b.hi << (128 - d)) != 0 || b.lo != 0;
     } else {
-      return a;
+      bh = 0;
+      bl = 0;
+      lost = true;
+    }
+    if (lost && a.neg != b.neg) {
+      // Subtracting a truncated b would leave the result above the true difference; one unit more keeps
+      // it below, so that the sticky bit added when rounding lands on the right side (sin x just below x).
+      bl++;
+      if (bl == 0) {
+        bh++;
+      }
     }
     if (a.neg == b.neg) {
       long l = a.lo + bl;
@@ -223,10 +239,10 @@ final class Wide {
     for (int k = 3; k < 200; k += 2) {
       term = term.mul(t2);
       Wide add = term.divInt(k);
+      sum = sum.add(add);
       if (add.isZero() || add.exp < sum.exp - 130) {
         break;
       }
-      sum = sum.add(add);
     }
     return sum.scalb(1);
   }
@@ -237,10 +253,10 @@ final class Wide {
     Wide sum = z;
     for (int k = 2; k < 200; k++) {
       term = term.mul(z).divInt(k);
+      sum = sum.add(term);
       if (term.isZero() || term.exp < sum.exp - 130) {
         break;
       }
-      sum = sum.add(term);
     }
     return sum;
   }
@@ -253,10 +269,10 @@ final class Wide {
     for (int k = 3; k < 400; k += 2) {
       term = term.mul(t2).negate();
       Wide add = term.divInt(k);
+      sum = sum.add(add);
       if (add.isZero() || add.exp < sum.exp - 130) {
         break;
       }
-      sum = sum.add(add);
     }
     return sum;
   }
@@ -268,10 +284,10 @@ final class Wide {
     Wide sum = r;
     for (int k = 2; k < 200; k += 2) {
       term = term.mul(r2).divInt(k * (k + 1)).negate();
+      sum = sum.add(term);
       if (term.isZero() || term.exp < sum.exp - 130) {
         break;
       }
-      sum = sum.add(term);
     }
     return sum;
   }
@@ -283,10 +299,10 @@ final class Wide {
     Wide sum = ONE;
     for (int k = 1; k < 200; k += 2) {
       term = term.mul(r2).divInt(k * (k + 1)).negate();
+      sum = sum.add(term);
       if (term.isZero() || term.exp < sum.exp - 130) {
         break;
       }
-      sum = sum.add(term);
     }
     return sum;
   }

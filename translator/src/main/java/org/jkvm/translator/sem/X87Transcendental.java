@@ -474,7 +474,11 @@ public final class X87Transcendental {
           }
           break;
         default:
-          v = (quadrant & 1) == 0 ? s.div(co) : co.div(s).negate();
+          if (quadrant == 0 && r.exp < -40) {
+            v = r.add(r.mul(r).mul(r).divInt(3)); // tan r = r + r^3/3 + ...: keeps the side of r it is on
+          } else {
+            v = (quadrant & 1) == 0 ? s.div(co) : co.div(s).negate();
+          }
           break;
       }
       v.round(w, fcw, true);
