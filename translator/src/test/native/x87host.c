@@ -3,6 +3,11 @@
  * effect. Compiled by the test with gcc into target/ (never committed as a binary).
  *
  * usage: x87host CASES OUT
+ *        x87host --valid OUT
+ *
+ * The second form writes which escape encodings the processor executes: for each opcode D8-DF, the 64
+ * register forms (ModRM C0-FF) and the 8 memory forms (ModRM.reg with [rbx]), one byte each, 1 if it
+ * raised #UD (SIGILL), else 0.
  *
  * CASES holds a list of forms (instruction encodings) and cases; each case is executed natively inside a
  * snippet built from its form:
@@ -28,6 +33,8 @@
  *   OUT:   ncases x result (320 bytes): u64 rflags, u64 rax, u8 mem[128], u8 fx[160], u64 insn_addr,
  *          u64 mem_addr, u8 pad[16]
  */
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +94,64 @@ static uint8_t *readAll(const char *path, size_t *len) {
   return b;
 }
 
+static sigjmp_buf jump;
+static volatile sig_atomic_t caught;
+
+static void onSignal(int sig) {
+  caught = sig;
+  siglongjmp(jump, 1);
+}
+
+/** fninit; <escape> <modrm>; fnclex; ret, for every escape encoding, with #UD caught. */
+static int valid(const char *path) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = onSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGILL, &sa, NULL);
+  sigaction(SIGFPE, &sa, NULL);
+  sigaction(SIGSEGV, &sa, NULL);
+  uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (code == MAP_FAILED) {
+    perror("mmap");
+    return 2;
+  }
+  FILE *out = fopen(path, "wb");
+  if (!out) {
+    perror(path);
+    return 2;
+  }
+  for (int op = 0xD8; op <= 0xDF; op++) {
+    for (int k = 0; k < 72; k++) {
+      int modrm = k < 64 ? 0xC0 + k : ((k - 64) << 3) | 3;
+      uint8_t snippet[] = {0xDB, 0xE3, (uint8_t)op, (uint8_t)modrm, 0xDB, 0xE2, 0xC3};
+      memcpy(code, snippet, sizeof snippet);
+      memset(mem, 0, sizeof mem);
+      caught = 0;
+      if (sigsetjmp(jump, 1) == 0) {
+        __asm__ volatile(
+            "sub $256, %%rsp\n\t"
+            "call *%[fn]\n\t"
+            "add $256, %%rsp\n\t"
+            :
+            : [fn] "r"(code), "b"(fxout)
+            : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
+      }
+      if (caught != 0 && caught != SIGILL) {
+        fprintf(stderr, "%02x %02x: signal %d\n", op, modrm, (int)caught);
+        return 2;
+      }
+      fputc(caught == SIGILL ? 1 : 0, out);
+    }
+  }
+  fclose(out);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "--valid") == 0) {
+    return valid(argv[2]);
+  }
   if (argc != 3) {
     fprintf(stderr, "usage: x87host CASES OUT\n");
     return 2;
