@@ -48,6 +48,8 @@ final class X87Forms {
     boolean push;
     /** Stores an environment image whose pointer fields (bytes 12-27) are not compared. */
     boolean envPointers;
+    /** A two-register arithmetic form (ModRM.reg: 0 add, 1 mul, 4-5 subtract, 6-7 divide; -1: none). */
+    int binop = -1;
 
     Form(String name, byte[] insn, Kind kind, boolean approx) {
       this.name = name;
@@ -95,10 +97,14 @@ final class X87Forms {
       add(l, ar[r].charAt(0) + "I" + ar[r].substring(1) + " m32int", Kind.MEM_I32, 0xDA, m(r));
       add(l, ar[r].charAt(0) + "I" + ar[r].substring(1) + " m16int", Kind.MEM_I16, 0xDE, m(r));
       add(l, ar[r] + " st0,st1", Kind.REG, 0xD8, 0xC0 | r << 3 | 1);
+      l.get(l.size() - 1).binop = r;
       add(l, ar[r] + " st0,st5", Kind.REG, 0xD8, 0xC0 | r << 3 | 5);
+      l.get(l.size() - 1).binop = r;
       add(l, "DC/" + r + " st3", Kind.REG, 0xDC, 0xC0 | r << 3 | 3);
+      l.get(l.size() - 1).binop = r;
       if (r != 3) {
         add(l, "DE/" + r + " st2", Kind.REG, 0xDE, 0xC0 | r << 3 | 2);
+        l.get(l.size() - 1).binop = r;
       }
     }
     add(l, "FCOMPP", Kind.REG, 0xDE, 0xD9);
@@ -165,9 +171,12 @@ final class X87Forms {
     add(l, "FSQRT", Kind.REG, 0xD9, 0xFA);
     add(l, "FRNDINT", Kind.REG, 0xD9, 0xFC);
     add(l, "FSCALE", Kind.REG, 0xD9, 0xFD);
+    l.get(l.size() - 1).binop = 8;
     add(l, "FXTRACT", Kind.PUSH, 0xD9, 0xF4);
     add(l, "FPREM", Kind.REG, 0xD9, 0xF8);
+    l.get(l.size() - 1).binop = 6;
     add(l, "FPREM1", Kind.REG, 0xD9, 0xF5);
+    l.get(l.size() - 1).binop = 6;
     // Control.
     add(l, "FNOP", Kind.REG, 0xD9, 0xD0);
     add(l, "FNENI", Kind.REG, 0xDB, 0xE0);
@@ -206,6 +215,10 @@ final class X87Forms {
   /** An 80-bit value: [0] significand, [1] sign|exponent. */
   static long[] value(Random r) {
     int sign = r.nextInt(4) == 0 ? 0 : r.nextBoolean() ? 0x8000 : 0;
+    if (r.nextInt(20) == 0) {
+      long[] v = EDGES[r.nextInt(EDGES.length)];
+      return new long[] {v[0], v[1] | sign};
+    }
     long m = mantissa(r);
     int k = r.nextInt(100);
     int e;
@@ -247,6 +260,57 @@ final class X87Forms {
     return new long[] {m | Long.MIN_VALUE, sign | e};
   }
 
+  /**
+   * A second operand chosen against the first so that the result lands where rounding is delicate: on
+   * the edge of the denormal range or of overflow, or (add, subtract) in a cancellation.
+   */
+  static long[] partner(int op, long[] a, Random r) {
+    int ea = (int) a[1] & 0x7FFF;
+    if (ea == 0 || ea == 0x7FFF) {
+      ea = 1;
+    }
+    int sign = r.nextBoolean() ? 0x8000 : 0;
+    int target = r.nextBoolean() ? 1 + r.nextInt(80) - 70 : 0x7FFE + r.nextInt(8) - 4;
+    int e;
+    long m = mantissa(r) | Long.MIN_VALUE;
+    switch (op) {
+      case 1: // product exponent = ea + eb - bias
+        e = target - ea + 0x3FFF;
+        break;
+      case 6:
+      case 7: // quotient exponent = ea - eb + bias (FPREM: exponent difference)
+        e = op == 6 && r.nextBoolean() ? ea - r.nextInt(130) : ea - target + 0x3FFF;
+        break;
+      case 8: // FSCALE: a scale that reaches the edges
+        return new long[] {Long.MIN_VALUE | r.nextLong() >>> 1, (target < 100 ? 0x8000 : 0) | (0x3FFF + 14)};
+      default: // add and subtract: nearly equal magnitudes
+        e = ea - r.nextInt(3);
+        m = a[0] ^ (r.nextLong() >>> (1 + r.nextInt(63)));
+        m |= Long.MIN_VALUE;
+        sign = (int) a[1] & 0x8000 ^ (r.nextBoolean() ? 0x8000 : 0);
+        if (r.nextInt(4) == 0) {
+          return new long[] {a[0], (int) a[1] ^ 0x8000}; // exact cancellation
+        }
+        break;
+    }
+    if (e <= 0 || e >= 0x7FFF) {
+      return value(r);
+    }
+    return new long[] {m, sign | e};
+  }
+
+  /** Hand-picked 80-bit operands: the limits of every format and of the integer and BCD ranges. */
+  static final long[][] EDGES = {
+      {Long.MIN_VALUE, 0x3FFF}, {Long.MIN_VALUE, 0x3FFE}, {0xC000_0000_0000_0000L, 0x3FFF},
+      {0xA000_0000_0000_0000L, 0x4000}, {-1L, 0x7FFE}, {Long.MIN_VALUE, 1}, {1, 0}, {Long.MAX_VALUE, 0},
+      {Long.MIN_VALUE, 0x3FFF + 63}, {-1L, 0x3FFF + 62}, {Long.MIN_VALUE, 0x3FFF + 31}, {-1L, 0x3FFF + 30},
+      {Long.MIN_VALUE, 0x3FFF + 15}, {0xFFFF_0000_0000_0000L, 0x3FFF + 14}, {0xFFFF_8000_0000_0000L, 0x3FFF + 15},
+      {0xDE0B_6B3A_763F_FFF0L, 0x3FFF + 59}, {0xDE0B_6B3A_7640_0000L, 0x3FFF + 59},
+      {0xDE0B_6B3A_763F_FFF8L, 0x3FFF + 59}, {Long.MIN_VALUE, 0x3FFF - 126}, {Long.MIN_VALUE, 0x3FFF - 149},
+      {-1L, 0x3FFF + 127}, {0xFFFF_FF80_0000_0000L, 0x3FFF + 127}, {Long.MIN_VALUE, 0x3FFF - 1022},
+      {Long.MIN_VALUE, 0x3FFF - 1074}, {0xFFFF_FFFF_FFFF_F800L, 0x3FFF + 1023}, {-1L, 0x3FFF + 1023},
+      {Long.MIN_VALUE, 0x3FFF - 150}, {0xC000_0000_0000_0000L, 0x3FFF - 150}, {Long.MIN_VALUE, 0x3FFF - 1075}};
+
   /** Significands with interesting low bits: rounding points of 24, 53 and 64 bits. */
   static long mantissa(Random r) {
     long m = r.nextLong();
@@ -287,18 +351,27 @@ final class X87Forms {
         tags &= ~(1 << ((top + 7) & 7)); // room to push
       }
     }
+    long[][] st = new long[8][];
+    for (int s = 0; s < 8; s++) {
+      st[s] = value(r);
+      if (s <= 1) {
+        st[s] = special(f.kind, s, st[s], r);
+      }
+    }
+    if (f.binop >= 0 && r.nextInt(10) < 3) {
+      int other = f.binop == 8 || f.name.startsWith("FPREM") ? 1 : f.insn[1] & 7;
+      if (other != 0) {
+        st[other] = partner(f.binop, st[0], r);
+      }
+    }
     fx.putShort(0, (short) fcw);
     fx.putShort(2, (short) fsw);
     fx.put(4, (byte) tags);
     fx.putInt(24, 0x1F80);
     fx.putInt(28, 0xFFFF);
     for (int s = 0; s < 8; s++) {
-      long[] v = value(r);
-      if (s <= 1) {
-        v = special(f.kind, s, v, r);
-      }
-      fx.putLong(32 + 16 * s, v[0]);
-      fx.putShort(40 + 16 * s, (short) v[1]);
+      fx.putLong(32 + 16 * s, st[s][0]);
+      fx.putShort(40 + 16 * s, (short) st[s][1]);
     }
     c.rflags = 2 | (r.nextInt() & 0x8D5);
     c.rax = r.nextLong();

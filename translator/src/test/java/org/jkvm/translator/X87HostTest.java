@@ -360,6 +360,7 @@ class X87HostTest {
     StringBuilder examples = new StringBuilder();
     int mismatches = 0;
     int shown = 0;
+    int[] flagCount = new int[8];
     int approxCases = 0;
     int approxUlp = 0;
     for (int k = 0; k < cases.size(); k++) {
@@ -367,6 +368,13 @@ class X87HostTest {
       Result hr = Result.of(h, k);
       Result jr = Result.of(j, k);
       String d = diff(f, hr, jr);
+      int inFsw = ByteBuffer.wrap(cases.get(k).fx).order(ByteOrder.LITTLE_ENDIAN).getShort(2);
+      int raised = hr.fsw & ~inFsw;
+      for (int bit = 0; bit < 8; bit++) {
+        if ((raised & (1 << bit)) != 0) {
+          flagCount[bit]++;
+        }
+      }
       if (d == null && f.approx) {
         approxCases++;
         for (int s = 0; s < 8; s++) {
@@ -391,6 +399,9 @@ class X87HostTest {
         + " transcendental: %d of %d results one ulp from the host's, the rest identical%n",
         forms.size(), cases.size(), mismatches, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, approxUlp,
         approxCases);
+    System.out.printf("x87 host test: cases raising IE %d, DE %d, ZE %d, OE %d, UE %d, PE %d, SF %d, ES %d%n",
+        flagCount[0], flagCount[1], flagCount[2], flagCount[3], flagCount[4], flagCount[5], flagCount[6],
+        flagCount[7]);
     if (mismatches != 0) {
       Files.writeString(host.resolveSibling("x87host-report.txt"), examples + "mismatches by form: " + bad + "\n");
       System.out.println("details in " + host.resolveSibling("x87host-report.txt"));
