@@ -207,6 +207,37 @@ class X87SemanticsTest {
   }
 
   @Test
+  void realModeEnvironment_holdsLinearPointers_andRoundTrips() {
+    c.cr0 = CpuState.CR0_ET | CpuState.CR0_NE;
+    c.efer = 0;
+    m.realMode(0x1234, 0x100);
+    assertEquals(2, c.codeSize);
+    c.gpr[CpuState.RBX] = 0x200;
+    ok(0xDB, 0xE3); // fninit
+    c.rip = 0x100;
+    ok(0xD9, 0xE8); // fld1 at 1234:0100, linear 0x12440
+    var mem = m.vm.memory();
+    long img = 0x12340 + 0x200;
+    ok(0xD9, 0x37); // fnstenv [bx], 14 bytes
+    assertEquals(0x037F, mem.read(img, 2));
+    assertEquals(0x2440, mem.read(img + 6, 2), "FIP[15:0]");
+    assertEquals(0x11E8, mem.read(img + 8, 2), "FIP[19:16] in bits 15:12, FOP");
+    ok(0x66, 0xD9, 0x37); // fnstenv [bx], 28 bytes
+    assertEquals(0xFFFF_2440L, mem.read(img + 12, 4), "FIP[15:0], reserved ones above");
+    assertEquals(0x11E8, mem.read(img + 16, 4), "FIP[31:16] in bits 27:12, FOP");
+    ok(0x66, 0xD9, 0x27); // fldenv [bx]
+    assertEquals(0x12440, c.fip);
+    assertEquals(0, c.fcs);
+    assertEquals(0x1E8, c.fop);
+    byte[] before = new byte[28];
+    mem.readBytes(img, before, 0, 28);
+    ok(0x66, 0xD9, 0x37);
+    byte[] after = new byte[28];
+    mem.readBytes(img, after, 0, 28);
+    assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(after), "image round-trips");
+  }
+
+  @Test
   void everyX87Row_hasAHandler() {
     List<OpEntry> leaves = new ArrayList<>();
     OpEntry[] one = Decoder.oneByteMap();
