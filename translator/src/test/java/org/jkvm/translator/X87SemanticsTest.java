@@ -237,6 +237,48 @@ class X87SemanticsTest {
     assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(after), "image round-trips");
   }
 
+  /** Hostile input: random escape encodings on random states end in guest faults at worst. */
+  @Test
+  void randomX87Instructions_neverThrowAnythingButGuestFaults() {
+    java.util.Random r = new java.util.Random(87);
+    var mem = m.vm.memory();
+    byte[] junk = new byte[256];
+    long start = c.rip;
+    for (int n = 0; n < 200_000; n++) {
+      c.rip = start;
+      if (n % 64 == 0) {
+        for (int k = 0; k < 8; k++) {
+          c.fpMant[k] = r.nextLong();
+          c.fpExp[k] = r.nextInt(0x10000);
+        }
+        c.fpTag = r.nextInt(0x10000);
+        c.fpTop = r.nextInt(8);
+        c.fcw = r.nextInt(0x10000) & 0x1F7F | 0x40;
+        c.fsw = 0;
+        r.nextBytes(junk);
+        mem.writeBytes(DATA, junk, 0, junk.length);
+      }
+      int op = 0xD8 + r.nextInt(8);
+      int modrm = r.nextBoolean() ? 0xC0 | r.nextInt(64) : (r.nextInt(8) << 3) | 3;
+      Insn i;
+      try {
+        i = Decoder.decode(off -> off == 0 ? op : off == 1 ? modrm : 0x90, c.codeSize);
+      } catch (GuestFault f) {
+        continue;
+      }
+      c.rip = start + i.len;
+      try {
+        i.handler.exec(c, i);
+      } catch (GuestFault f) {
+        c.fsw &= ~0x8080; // a pending #MF: clear it and go on
+      }
+      assertTrue(c.fpTop >= 0 && c.fpTop < 8);
+      for (int k = 0; k < 8; k++) {
+        assertTrue(c.fpExp[k] >= 0 && c.fpExp[k] <= 0xFFFF, "exponent field");
+      }
+    }
+  }
+
   @Test
   void everyX87Row_hasAHandler() {
     List<OpEntry> leaves = new ArrayList<>();

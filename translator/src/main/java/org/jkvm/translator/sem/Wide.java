@@ -186,6 +186,11 @@ final class Wide {
 
   /** Division by Newton-Raphson refinement of the reciprocal, from a double estimate. */
   Wide div(Wide b) {
+    if (b.isZero()) {
+      // Never reached by the instructions (every divisor is bounded away from zero); a huge finite value
+      // keeps the arithmetic total.
+      return new Wide(neg != b.neg, Integer.MAX_VALUE / 2, F80.INT_BIT, 0);
+    }
     // r ~ 1/b with b scaled to [1, 2): 53 bits, then 106, then past 128.
     Wide bn = new Wide(false, 0, b.hi, b.lo);
     double est = 1.0 / (1.0 + (double) (b.hi >>> 11 & 0xF_FFFF_FFFF_FFFFL) / (1L << 52));
