@@ -35,7 +35,7 @@ class X87HostTest {
   static final int CASE_SIZE = 320;
   static final int RESULT_SIZE = 320;
   static final int MEM = 128;
-  static final long SEED = 0x87_2026L;
+  static final long SEED = Long.getLong("x87.seed", 0x87_2026L);
   static final int CASES = Integer.getInteger("x87.cases", 2500);
   static final int APPROX_FACTOR = Integer.getInteger("x87.approxFactor", 4);
 

@@ -14,7 +14,7 @@ import org.jkvm.translator.isa.Insn;
 public final class X87Arith {
   private X87Arith() {}
 
-  /** x op y into w; xDen/yDen say an operand came from a denormal of a smaller format. */
+  /** x op y into w; yDen says y came from a denormal of a smaller format (DE although it is normal here). */
   private static void compute(long[] w, int op, long xm, int xe, long ym, int ye, boolean yDen, int fcw) {
     switch (op) {
       case 0:
