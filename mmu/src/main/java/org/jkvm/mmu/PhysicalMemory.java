@@ -252,10 +252,39 @@ public final class PhysicalMemory {
     }
   }
 
+  /** Serializes the rare locked accesses that straddle an 8-byte boundary (x86 "split locks"). */
+  private static final Object SPLIT_LOCK = new Object();
+
+  /**
+   * Atomically replaces the {@code size} bytes at {@code off} of a RAM chunk if they still hold
+   * {@code expected} (the value a locked instruction read); returns false if another vCPU changed them.
+   * Any access inside one aligned 8-byte word is a true compare-and-swap on that word, bytes around it
+   * left as they are; one that straddles a word boundary takes a global lock, which orders it against
+   * other locked instructions only (as a split lock is on hardware, it is slow and rare).
+   */
+  public static boolean casChunk(byte[] c, int off, int size, long expected, long update) {
+    long m = sizeMask(size);
+    if (((off & 7) + size) <= 8) {
+      return AtomicRam.casWithin(c, off, size, expected, update) == (expected & m);
+    }
+    synchronized (SPLIT_LOCK) {
+      if (readChunk(c, off, size) != (expected & m)) {
+        return false;
+      }
+      writeChunk(c, off, size, update);
+      return true;
+    }
+  }
+
+  /** How this JDK does compare-and-swap on guest RAM: "VarHandle", "Unsafe" or "lock". */
+  public static String atomicMechanism() {
+    return AtomicRam.mechanism();
+  }
+
   /**
    * Atomically replaces the aligned 4- or 8-byte RAM word at {@code gpa} if it equals {@code expected};
-   * returns the value seen. Used for page-table A/D bits and LOCK-prefixed instructions. Returns
-   * {@code ~expected} without writing if {@code gpa} is not naturally aligned RAM.
+   * returns the value seen. Used for page-table A/D bits. Returns {@code ~expected} without writing if
+   * {@code gpa} is not naturally aligned RAM.
    */
   public long compareAndExchange(long gpa, int size, long expected, long update) {
     byte[] c = chunkOf(gpa);
@@ -263,14 +292,10 @@ public final class PhysicalMemory {
     if (c == null || (off & (size - 1)) != 0) {
       return ~expected;
     }
-    long seen;
-    if (size == 8) {
-      seen = (long) I64.compareAndExchange(c, off, expected, update);
-    } else if (size == 4) {
-      seen = ((int) I32.compareAndExchange(c, off, (int) expected, (int) update)) & 0xFFFF_FFFFL;
-    } else {
+    if (size != 4 && size != 8) {
       throw new IllegalArgumentException("size " + size);
     }
+    long seen = AtomicRam.casWithin(c, off, size, expected, update);
     if (seen == (expected & sizeMask(size))) {
       noteWrite(gpa, size);
     }

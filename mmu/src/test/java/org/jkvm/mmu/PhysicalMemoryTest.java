@@ -114,4 +114,51 @@ class PhysicalMemoryTest {
     assertEquals(9, m.compareAndExchange(0x40, 8, 5, 11));
     assertEquals(9, m.read(0x40, 8));
   }
+
+  /** Compare-and-swap of every size, inside a quadword and straddling one; neighbours untouched. */
+  @Test
+  void casChunk_everySize_leavesNeighboursAlone() {
+    byte[] c = new byte[64];
+    PhysicalMemory.writeChunk(c, 8, 8, 0x1_0000_0005L);
+    assertTrue(PhysicalMemory.casChunk(c, 8, 8, 0x1_0000_0005L, 9));
+    assertEquals(9, PhysicalMemory.readChunk(c, 8, 8));
+    assertFalse(PhysicalMemory.casChunk(c, 8, 8, 5, 11));
+    assertEquals(9, PhysicalMemory.readChunk(c, 8, 8));
+    PhysicalMemory.writeChunk(c, 4, 4, 0xFFFF_FFF0L);
+    assertTrue(PhysicalMemory.casChunk(c, 4, 4, 0xFFFF_FFF0L, 0x12));
+    assertEquals(0x12, PhysicalMemory.readChunk(c, 4, 4));
+    assertTrue(PhysicalMemory.casChunk(c, 9, 1, 0, 0xAB));
+    assertTrue(PhysicalMemory.casChunk(c, 13, 2, 0, 0xBEEF)); // bytes 13-14 of the quadword at 8
+    assertEquals(0x00BE_EF00_0000_AB09L, PhysicalMemory.readChunk(c, 8, 8));
+    assertTrue(PhysicalMemory.casChunk(c, 22, 4, 0, 0x1122_3344)); // straddles 24: the split-lock path
+    assertEquals(0x1122_3344L, PhysicalMemory.readChunk(c, 22, 4));
+    assertEquals(0x12, PhysicalMemory.readChunk(c, 4, 4), "the quadword before is untouched");
+    assertTrue(java.util.Set.of("VarHandle", "Unsafe").contains(PhysicalMemory.atomicMechanism()),
+        "this JDK has a real compare-and-swap: " + PhysicalMemory.atomicMechanism());
+  }
+
+  /** Two threads incrementing neighbouring bytes of one quadword with compare-and-swap lose nothing. */
+  @Test
+  void casChunk_isAtomicAcrossThreads() throws Exception {
+    byte[] c = new byte[16];
+    int n = 200_000;
+    Thread[] t = new Thread[2];
+    for (int k = 0; k < 2; k++) {
+      int off = 2 + 2 * k; // 16-bit counters at 2 and 4, inside the first quadword
+      t[k] = new Thread(() -> {
+        for (int i = 0; i < n; i++) {
+          long v;
+          do {
+            v = PhysicalMemory.readChunk(c, off, 2);
+          } while (!PhysicalMemory.casChunk(c, off, 2, v, v + 1));
+        }
+      });
+      t[k].start();
+    }
+    for (Thread x : t) {
+      x.join();
+    }
+    assertEquals(n & 0xFFFF, PhysicalMemory.readChunk(c, 2, 2));
+    assertEquals(n & 0xFFFF, PhysicalMemory.readChunk(c, 4, 2));
+  }
 }

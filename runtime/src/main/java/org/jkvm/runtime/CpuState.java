@@ -178,6 +178,11 @@ public final class CpuState {
   /** Set when the previous instruction was STI, MOV SS or POP SS: interrupts wait one instruction. */
   public boolean interruptShadow;
   public boolean nmiBlocked;
+  /**
+   * Set by the execution loop before an instruction that starts with EFLAGS.TF = 1: if the instruction
+   * completes without delivering an event (which clears it), a single-step #DB trap follows it.
+   */
+  public boolean singleStepPending;
   public boolean halted;
   /**
    * Asynchronous events, written by other threads (device interrupts, kicks): checked by the execution
@@ -190,6 +195,25 @@ public final class CpuState {
   public static final int EVENT_INIT = 8;
   public static final int EVENT_SIPI = 16;
   public int sipiVector;
+
+  // ---- SMP ----
+  /**
+   * Set when the VM has more than one vCPU: LOCK-prefixed read-modify-writes (and XCHG with memory) then
+   * write with a compare-and-swap, so that they are atomic against every other vCPU's accesses.
+   */
+  public boolean atomics;
+  /** Set by the engine while a locked instruction runs: its reads for write are remembered below. */
+  public boolean lockArmed;
+  /** Read-for-write accesses of the running locked instruction: linear address, size, value read. */
+  public int lockCount;
+  public final long[] lockLa = new long[2];
+  public final int[] lockSize = new int[2];
+  public final long[] lockOld = new long[2];
+  /**
+   * Wait-for-SIPI (KVM_MP_STATE_INIT_RECEIVED): an application processor from creation or any vCPU after
+   * INIT sleeps, deaf to interrupts, until a startup IPI gives it a real-mode entry point.
+   */
+  public boolean waitSipi;
 
   // ---- engine wiring ----
   public final int vcpuId;
@@ -223,6 +247,36 @@ public final class CpuState {
     trLimit = 0xFFFF;
     trAttr = SEG_P | 0xB;
     updateMode();
+  }
+
+  /**
+   * The state INIT leaves (SDM Vol. 3A, 9.1.1, Table 9-1): real mode at F000:FFF0, general registers but
+   * EDX cleared, caches of the descriptor tables reset, paging off; x87/SSE state and most MSRs are kept.
+   */
+  public void resetForInit() {
+    java.util.Arrays.fill(gpr, 0);
+    gpr[RDX] = 0x600; // family 6, as the reset signature
+    cr0 = CR0_ET | CR0_NW | CR0_CD;
+    cr2 = 0;
+    cr3 = 0;
+    cr4 = 0;
+    cr8 = 0;
+    efer = 0;
+    java.util.Arrays.fill(dr, 0);
+    dr[6] = 0xFFFF0FF0L;
+    dr[7] = 0x400;
+    gdtBase = 0;
+    idtBase = 0;
+    ldtSel = 0;
+    ldtBase = 0;
+    trSel = 0;
+    trBase = 0;
+    setRflags(Flags.FIXED1);
+    interruptShadow = false;
+    nmiBlocked = false;
+    halted = false;
+    resetSegments();
+    tlb.flushAll();
   }
 
   /** Loads a segment register the real-mode way: base = selector * 16, limit and attributes kept. */

@@ -77,6 +77,49 @@ public final class Cpuid {
     this.vcpuCount = vcpuCount;
   }
 
+  /**
+   * Leaf 4, deterministic cache parameters: a 32 KiB L1 data and instruction cache per core and a 1 MiB
+   * L2 per core (8-way, 64-byte lines). EAX[31:26] says the package has {@code n} cores, EAX[25:14] that
+   * no cache is shared between logical processors: without this leaf Linux takes leaf 1's logical count
+   * for SMT siblings and reports "SMT on".
+   */
+  private static void cacheLeaf(int subleaf, int n, int[] out) {
+    int type;
+    int level;
+    int sets;
+    switch (subleaf) {
+      case 0: type = 1; level = 1; sets = 64; break; // data
+      case 1: type = 2; level = 1; sets = 64; break; // instruction
+      case 2: type = 3; level = 2; sets = 2048; break; // unified
+      default: return; // type 0: no more caches
+    }
+    out[0] = type | (level << 5) | (1 << 8) | ((Math.min(n, 64) - 1) << 26);
+    out[1] = (7 << 22) | 63; // 8 ways, 1 partition, 64-byte lines
+    out[2] = sets - 1;
+  }
+
+  /**
+   * Leaf 0xB, x2APIC topology: one thread per core, {@code n} cores per package, the x2APIC id in EDX.
+   */
+  private void topologyLeaf(int subleaf, int n, int[] out) {
+    out[3] = vcpuId;
+    switch (subleaf) {
+      case 0:
+        out[0] = 0;
+        out[1] = 1;
+        out[2] = (1 << 8); // level 0: SMT, one logical processor
+        break;
+      case 1:
+        out[0] = 32 - Integer.numberOfLeadingZeros(n - 1); // bits of the APIC id below the package
+        out[1] = n;
+        out[2] = 1 | (2 << 8); // level 1: core
+        break;
+      default:
+        out[2] = subleaf & 0xFF; // invalid level
+        break;
+    }
+  }
+
   /** Fills {@code out} = {EAX, EBX, ECX, EDX} for leaf {@code eax}, subleaf {@code ecx}. */
   public void query(int eax, int ecx, int[] out) {
     out[0] = out[1] = out[2] = out[3] = 0;
@@ -94,6 +137,12 @@ public final class Cpuid {
         out[3] = LEAF1_EDX | (n > 1 ? 1 << 28 : 0);
         break;
       }
+      case 4:
+        cacheLeaf(ecx, Math.max(1, vcpuCount.getAsInt()), out);
+        break;
+      case 0xB:
+        topologyLeaf(ecx, Math.max(1, vcpuCount.getAsInt()), out);
+        break;
       case 7:
         if (ecx == 0) {
           out[1] = LEAF7_EBX;

@@ -36,6 +36,13 @@ public final class Vcpu implements ExitHooks {
     this.id = id;
     this.state = new CpuState(id, vm.memory());
     this.state.hooks = this;
+    if (id != 0) {
+      // An application processor: not the BSP, and asleep until INIT and a startup IPI (with the
+      // in-kernel irqchip KVM starts APs in KVM_MP_STATE_UNINITIALIZED).
+      this.state.apicBase &= ~(1L << 8);
+      this.state.waitSipi = true;
+      this.state.halted = true;
+    }
     this.cpuid = new Cpuid(id, () -> vm.vcpus().size());
     this.backend = backend.createVcpu(state);
   }
@@ -209,10 +216,13 @@ public final class Vcpu implements ExitHooks {
     for (;;) {
       chip.tick();
       synchronized (state) {
-        if (state.events != 0 || stopRequested || vm.systemEventType() != 0) {
+        int wake = state.waitSipi
+            ? CpuState.EVENT_INIT | CpuState.EVENT_SIPI | CpuState.EVENT_KICK
+            : (state.rflags & Flags.IF) != 0 ? -1 : ~CpuState.EVENT_INTR;
+        if ((state.events & wake) != 0 || stopRequested || vm.systemEventType() != 0) {
           return;
         }
-        if (chip.interruptPending(this)) {
+        if (!state.waitSipi && (state.rflags & Flags.IF) != 0 && chip.interruptPending(this)) {
           state.events |= CpuState.EVENT_INTR;
           return;
         }

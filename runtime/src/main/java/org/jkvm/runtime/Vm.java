@@ -13,7 +13,8 @@ public final class Vm {
   private final Hypervisor hypervisor;
   private final PhysicalMemory memory = new PhysicalMemory();
   private final IoBus ioBus = new IoBus();
-  private final List<Vcpu> vcpus = new ArrayList<>();
+  private final List<Vcpu> vcpus = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Vcpu> vcpuView = Collections.unmodifiableList(vcpus);
   private volatile IrqChip irqChip;
   private volatile GuestClock clock = GuestClock.host();
 
@@ -41,11 +42,18 @@ public final class Vm {
   public synchronized Vcpu createVcpu() {
     Vcpu v = new Vcpu(this, vcpus.size(), hypervisor.backend());
     vcpus.add(v);
+    if (vcpus.size() > 1) {
+      // From the second vCPU on, locked instructions must be atomic across threads.
+      for (Vcpu each : vcpus) {
+        each.state().atomics = true;
+      }
+    }
     return v;
   }
 
-  public synchronized List<Vcpu> vcpus() {
-    return Collections.unmodifiableList(new ArrayList<>(vcpus));
+  /** The vCPUs, in id order; a live read-only view (vCPUs are only ever added). */
+  public List<Vcpu> vcpus() {
+    return vcpuView;
   }
 
   public GuestClock clock() {

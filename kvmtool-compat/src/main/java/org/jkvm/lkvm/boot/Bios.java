@@ -23,7 +23,7 @@ public final class Bios {
   static final long VGA_ROM_END = 0xC8000;
   static final int BIOS_SELECTOR = 0xF000;
 
-  static final int E820_RAM = 1;
+  public static final int E820_RAM = 1;
   static final int E820_RESERVED = 2;
 
   /** Writes everything; returns the guest physical end of the BIOS code. */
@@ -61,8 +61,11 @@ public final class Bios {
     }
   }
 
-  /** kvmtool's e820_setup: the map at 0x9FC00 as { u32 nr_map; { u64 addr, size; u32 type; } [] }. */
-  static void writeE820(PhysicalMemory mem, long ramBytes) {
+  /**
+   * kvmtool's E820 map for {@code ramBytes} of RAM: rows of {address, size, type}. The int 15h table and
+   * the multiboot memory map are both made from it.
+   */
+  public static long[][] e820(long ramBytes) {
     long[][] map;
     if (ramBytes < GuestLayout.GAP_START) {
       map = new long[][] {
@@ -78,6 +81,12 @@ public final class Bios {
           {BzImageLoader.BZ_KERNEL_START, GuestLayout.GAP_START - BzImageLoader.BZ_KERNEL_START, E820_RAM},
           {GuestLayout.GAP_END, ramBytes - GuestLayout.GAP_START, E820_RAM}};
     }
+    return map;
+  }
+
+  /** kvmtool's e820_setup: the map at 0x9FC00 as { u32 nr_map; { u64 addr, size; u32 type; } [] }. */
+  static void writeE820(PhysicalMemory mem, long ramBytes) {
+    long[][] map = e820(ramBytes);
     mem.write(EBDA_START, 4, map.length);
     long at = EBDA_START + 4;
     for (long[] e : map) {

@@ -112,12 +112,6 @@ public final class RunCommand {
         cpus = Hypervisor.MAX_VCPUS;
       }
     }
-    if (cpus > 1) {
-      if (o.cpus != null) {
-        Report.warning("jkvm runs one vCPU for now; using 1 instead of %d", cpus);
-      }
-      cpus = 1;
-    }
     long hostRam = hostRamBytes();
     long ram;
     if (o.mem != null) {

@@ -15,6 +15,7 @@ import org.jkvm.lkvm.boot.Bios;
 import org.jkvm.lkvm.boot.BzImageLoader;
 import org.jkvm.lkvm.boot.KernelCmdline;
 import org.jkvm.lkvm.boot.MpTable;
+import org.jkvm.lkvm.boot.MultibootLoader;
 import org.jkvm.lkvm.Report;
 import org.jkvm.lkvm.boot.FlatLoader;
 import org.jkvm.lkvm.boot.GuestLayout;
@@ -44,6 +45,12 @@ public final class VmRunner {
   private final VmConfig cfg;
   private final OutputStream guestOut;
   private final AtomicReference<String> ioError = new AtomicReference<>();
+  /** The VM while it runs (for {@link #stop()}), and how the run ended. */
+  private volatile Vm running;
+  private volatile boolean stopBeforeStart;
+  private volatile ExitReason endReason;
+  private volatile int endEventType;
+  private volatile long endInstructions;
   /** Set by the control socket's PAUSE; vCPUs wait while it is set. */
   private volatile boolean paused;
   private final Object pauseLock = new Object();
@@ -77,6 +84,13 @@ public final class VmRunner {
     registerLegacyDevices(vm, out);
     Vcpu boot = vm.createVcpu();
     boot0.set(boot);
+    for (int n = 1; n < cfg.cpus(); n++) {
+      vm.createVcpu(); // application processors wait for INIT and SIPI from the guest
+    }
+    running = vm;
+    if (stopBeforeStart) {
+      vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0);
+    }
     if (cfg.debugIoport()) {
       vm.ioBus().setUnclaimedListener((in, port, size, value) -> {
         ioError.compareAndSet(null, String.format("IO error: %s port=%x, size=%d, count=%d",
@@ -85,12 +99,15 @@ public final class VmRunner {
       });
     }
 
-    FlatLoader.Entry entry;
+    FlatLoader.Entry entry = null;
+    MultibootLoader.Entry multiboot = null;
     if (cfg.firmware() != null) {
       entry = FlatLoader.loadFirmware(vm.memory(), cfg.firmware());
     } else if (BzImageLoader.isBzImage(cfg.kernel())) {
       String cmdline = KernelCmdline.build(cfg.cmdline(), cfg.console(), cfg.nodefaults(), true);
       entry = BzImageLoader.load(vm.memory(), cfg.kernel(), cfg.initrd(), cmdline, cfg.ramBytes());
+    } else if (MultibootLoader.isMultiboot(cfg.kernel())) {
+      multiboot = MultibootLoader.load(vm.memory(), cfg.kernel(), cfg.initrd(), cfg.cmdline(), cfg.ramBytes());
     } else {
       Report.warning("Kernel image is not a bzImage.");
       Report.warning("Trying to load it as a flat binary (no cmdline support)");
@@ -104,22 +121,114 @@ public final class VmRunner {
     if (cfg.firmware() == null) {
       MpTable.write(vm.memory(), biosEnd, cfg.cpus(), java.util.List.of());
     }
-    resetVcpu(boot, entry);
+    if (multiboot != null) {
+      resetVcpuMultiboot(boot, multiboot);
+    } else {
+      resetVcpu(boot, entry);
+    }
 
     Console console = new Console(ttys[0], () -> vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0));
     if (cfg.console().startsWith("serial")) {
       console.start();
     }
     int status;
+    java.util.List<Thread> aps = new java.util.ArrayList<>();
     try (IpcServer ipc = IpcServer.start(cfg.name(), new Control(vm, ttys[0]))) {
+      for (Vcpu v : vm.vcpus()) {
+        if (v != boot) {
+          Thread t = new Thread(() -> apLoop(vm, v), "kvm-vcpu-" + v.id());
+          t.setDaemon(true);
+          t.start();
+          aps.add(t);
+        }
+      }
       status = loop(vm, boot);
     } finally {
+      if (vm.systemEventType() == 0) {
+        vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0); // the BSP ended the VM: so do the APs
+      }
+      for (Thread t : aps) {
+        try {
+          t.join(2000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       console.restore();
     }
+    endInstructions = boot.instructionsRetired();
     if (cfg.stats()) {
-      System.err.print(boot.stats());
+      for (Vcpu v : vm.vcpus()) {
+        System.err.print(v.stats());
+      }
     }
     return status;
+  }
+
+  /**
+   * The thread of an application processor (kvmtool's kvm_cpu_thread for vCPUs other than 0): it runs
+   * until a system event ends the VM; its shutdown or internal error ends the VM too.
+   */
+  private void apLoop(Vm vm, Vcpu v) {
+    for (;;) {
+      ExitReason r = v.run();
+      switch (r) {
+        case SYSTEM_EVENT:
+          return;
+        case INTR:
+          if (vm.systemEventType() != 0) {
+            return;
+          }
+          waitWhilePaused(vm);
+          continue;
+        case HLT:
+          waitForever(vm, v);
+          if (vm.systemEventType() != 0) {
+            return;
+          }
+          continue;
+        case SHUTDOWN:
+          Report.debug("vCPU %d: guest triple fault", v.id());
+          vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0);
+          return;
+        default:
+          Report.error("KVM exit reason: %d (\"KVM_EXIT_%s\") on vCPU %d", r.kvmNumber, r.name(), v.id());
+          if (v.runState().internalError != null) {
+            Report.error("%s", v.runState().internalError);
+          }
+          System.out.print(CpuDump.format(v));
+          System.out.flush();
+          vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 1);
+          return;
+      }
+    }
+  }
+
+  /**
+   * Ends the guest from another thread, as {@code lkvm stop} does (a reset system event): {@link #run()}
+   * returns soon after, with status 0.
+   */
+  public void stop() {
+    stopBeforeStart = true;
+    Vm vm = running;
+    if (vm != null) {
+      vm.requestSystemEvent(RunState.SYSTEM_EVENT_RESET, 0);
+    }
+  }
+
+  /** How {@link #run()} ended: the exit reason of the last KVM_RUN, null before the end. */
+  public ExitReason endReason() {
+    return endReason;
+  }
+
+  /** For an end by {@link ExitReason#SYSTEM_EVENT}: RunState.SYSTEM_EVENT_SHUTDOWN (the exit port) or _RESET. */
+  public int endEventType() {
+    return endEventType;
+  }
+
+  /** Instructions the boot vCPU retired. */
+  public long instructions() {
+    return endInstructions;
   }
 
   /** kvmtool's dev-level devices (hw/i8042.c, hw/rtc.c, pci.c, x86/ioport.c) at their ports. */
@@ -167,9 +276,37 @@ public final class VmRunner {
     c.updateMode();
   }
 
+  /**
+   * The Multiboot machine state (specification 3.2): 32-bit protected mode, flat 4 GiB code and data
+   * segments from the loader's GDT, paging and interrupts off, EAX = 0x2BADB002, EBX = the boot information.
+   */
+  static void resetVcpuMultiboot(Vcpu v, MultibootLoader.Entry e) {
+    CpuState c = v.state();
+    for (int s = 0; s < 6; s++) {
+      boolean code = s == CpuState.CS;
+      c.segSel[s] = code ? MultibootLoader.CODE_SELECTOR : MultibootLoader.DATA_SELECTOR;
+      c.segBase[s] = 0;
+      c.segLimit[s] = -1;
+      c.segAttr[s] = (code ? 0xB : 0x3) | CpuState.SEG_S | CpuState.SEG_P | CpuState.SEG_DB | CpuState.SEG_G;
+    }
+    c.gdtBase = e.gdtBase();
+    c.gdtLimit = e.gdtLimit();
+    java.util.Arrays.fill(c.gpr, 0);
+    c.gpr[CpuState.RAX] = MultibootLoader.BOOTLOADER_MAGIC & 0xFFFF_FFFFL;
+    c.gpr[CpuState.RBX] = e.ebx();
+    c.gpr[CpuState.RSP] = MultibootLoader.INFO_ADDR;
+    c.rip = e.eip();
+    c.cr0 = CpuState.CR0_PE | CpuState.CR0_ET;
+    c.setRflags(Flags.FIXED1);
+    c.tlb.flushAll();
+    c.updateMode();
+  }
+
   private int loop(Vm vm, Vcpu v) {
     for (;;) {
       ExitReason r = v.run();
+      endReason = r;
+      endEventType = v.runState().systemEventType;
       switch (r) {
         case SYSTEM_EVENT: {
           int status = vm.systemEventStatus();

@@ -116,7 +116,11 @@ public final class Interpreter implements Backend.VcpuBackend {
       }
       try {
         Block b = lookup();
-        execute(b);
+        if ((c.rflags & Flags.TF) != 0) {
+          singleStep(b);
+        } else {
+          execute(b);
+        }
       } catch (GuestFault f) {
         // Raised by a block lookup (instruction fetch #PF, CS limit #GP): RIP is already right.
         if (TRACE_INT.isDebugEnabled()) {
@@ -141,9 +145,10 @@ public final class Interpreter implements Backend.VcpuBackend {
       return VmxExitReason.EXTERNAL_INTERRUPT;
     }
     if ((ev & (CpuState.EVENT_INIT | CpuState.EVENT_SIPI)) != 0) {
-      // INIT and SIPI matter to application processors, which jkvm does not start yet (one vCPU); the
-      // bootstrap processor ignores SIPI, and an INIT to it is dropped.
-      c.clearEvent(CpuState.EVENT_INIT | CpuState.EVENT_SIPI);
+      initSipi(ev);
+    }
+    if (c.waitSipi) {
+      return -1; // deaf to NMIs and interrupts until a startup IPI
     }
     try {
       if ((ev & CpuState.EVENT_NMI) != 0 && !c.nmiBlocked && !c.interruptShadow) {
@@ -175,6 +180,30 @@ public final class Interpreter implements Backend.VcpuBackend {
       return VmxExitReason.TRIPLE_FAULT;
     }
     return -1;
+  }
+
+  /**
+   * INIT puts the vCPU into its INIT state and wait-for-SIPI (KVM does the same for the bootstrap
+   * processor, which a guest never sends INIT in practice); a startup IPI to a waiting vCPU starts it in
+   * real mode at vector * 4096 (SDM Vol. 3A, 8.4.4.1). A SIPI to a running vCPU is ignored.
+   */
+  private void initSipi(int ev) {
+    if ((ev & CpuState.EVENT_INIT) != 0) {
+      c.clearEvent(CpuState.EVENT_INIT);
+      c.resetForInit();
+      c.waitSipi = true;
+      c.halted = true;
+    }
+    if ((ev & CpuState.EVENT_SIPI) != 0) {
+      c.clearEvent(CpuState.EVENT_SIPI);
+      if (c.waitSipi) {
+        c.waitSipi = false;
+        c.halted = false;
+        c.loadRealSegment(CpuState.CS, c.sipiVector << 8);
+        c.rip = 0;
+        c.updateMode();
+      }
+    }
   }
 
   /** The linear address of CS:RIP, after the CS limit check outside 64-bit mode (#GP(0)). */
@@ -258,14 +287,37 @@ public final class Interpreter implements Backend.VcpuBackend {
     return b;
   }
 
+  /**
+   * EFLAGS.TF is set: runs one instruction, then raises the single-step #DB trap (DR6.BS) with RIP after it,
+   * unless the instruction faulted or delivered an interrupt (SDM Vol. 3A, 17.3.1.4). Instructions that set
+   * TF (POPF, IRET) end their blocks, so checking TF at block boundaries is enough.
+   */
+  private void singleStep(Block b) {
+    c.singleStepPending = true;
+    execute(b, 1);
+    if (c.singleStepPending) {
+      c.singleStepPending = false;
+      c.dr[6] |= DR6_BS;
+      Interrupts.deliverException(c, GuestFault.of(GuestFault.DB));
+    }
+  }
+
+  /** DR6.BS: the #DB was a single step. */
+  static final long DR6_BS = 1L << 14;
+
   private void execute(Block b) {
+    execute(b, b.insns.length);
+  }
+
+  /** Runs the first {@code limit} instructions of block {@code b}. */
+  private void execute(Block b, int limit) {
     final CpuState c = this.c;
     final Insn[] insns = b.insns;
     b.executions++;
     long start = c.rip;
     int n = 0;
     try {
-      for (; n < insns.length; n++) {
+      for (; n < limit; n++) {
         Insn i = insns[n];
         start = c.rip;
         if (TRACE > 0) {
@@ -274,13 +326,17 @@ public final class Interpreter implements Backend.VcpuBackend {
           traceAt = (traceAt + 1) % TRACE;
         }
         c.rip = start + i.len;
-        i.handler.exec(c, i);
+        if (i.atomic && c.atomics) {
+          org.jkvm.translator.sem.Locked.exec(c, i);
+        } else {
+          i.handler.exec(c, i);
+        }
         if (!b.valid) {
           n++;
           break; // the block rewrote its own page: the rest must be decoded again
         }
       }
-      c.interruptShadow = (insns[insns.length - 1].entry.flags & org.jkvm.translator.isa.OpEntry.SHADOW) != 0
+      c.interruptShadow = (insns[n - 1].entry.flags & org.jkvm.translator.isa.OpEntry.SHADOW) != 0
           && n == insns.length && c.interruptShadow;
     } catch (GuestFault f) {
       c.rip = start;

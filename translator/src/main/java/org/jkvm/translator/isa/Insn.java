@@ -68,6 +68,11 @@ public final class Insn {
   public final long imm;
   /** Second immediate (ENTER's nesting level, a far pointer's selector). */
   public final long imm2;
+  /**
+   * Locked: a LOCK prefix, or XCHG with a memory operand. On an SMP guest the engines run it through
+   * {@code sem.Locked} so that its read-modify-write is atomic.
+   */
+  public final boolean atomic;
   /** Offset of the instruction from the start of its block, for precise RIP recovery. */
   public int offsetInBlock;
 
@@ -97,6 +102,7 @@ public final class Insn {
     disp = d.disp;
     imm = d.imm;
     imm2 = d.imm2;
+    atomic = (prefixes & PFX_LOCK) != 0 || ((opcode == 0x86 || opcode == 0x87) && hasMem());
   }
 
   public boolean has(int prefix) {

@@ -76,7 +76,10 @@ public final class DataXfer {
     Alu.flags(c, Flags.SUB, s, diff, dst);
   }
 
-  /** CMPXCHG8B, and CMPXCHG16B with REX.W (16-byte aligned operand, else #GP(0)). */
+  /**
+   * CMPXCHG8B, and CMPXCHG16B with REX.W (16-byte aligned operand, else #GP(0)). CMPXCHG8B reads and
+   * writes its operand as one quadword, so that a locked one is a single compare-and-swap.
+   */
   public static void cmpxchg8b(CpuState c, Insn i) {
     boolean wide = (i.rex & 8) != 0;
     int half = wide ? 8 : 4;
@@ -85,18 +88,38 @@ public final class DataXfer {
     if (wide && (la & 15) != 0) {
       throw GuestFault.gp0();
     }
-    long lo = Mem.readLaForWrite(c, la, half);
-    long hi = Mem.readLaForWrite(c, la + half, half);
-    long eax = Ops.getReg(c, CpuState.RAX, half);
-    long edx = Ops.getReg(c, CpuState.RDX, half);
+    if (!wide) {
+      long v = Mem.readLaForWrite(c, la, 8);
+      long lo = v & 0xFFFF_FFFFL;
+      long hi = v >>> 32;
+      boolean equal = lo == Ops.getReg(c, CpuState.RAX, 4) && hi == Ops.getReg(c, CpuState.RDX, 4);
+      Mem.writeLa(c, la, 8, equal ? Ops.getReg(c, CpuState.RCX, 4) << 32 | Ops.getReg(c, CpuState.RBX, 4) : v);
+      finishCmpxchg(c, equal, 4, lo, hi);
+    } else if (c.lockArmed) {
+      // No 16-byte compare-and-swap in the JVM: locked CMPXCHG16Bs exclude each other, and each half is
+      // still a compare-and-swap against plain stores.
+      synchronized (Locked.WIDE) {
+        cmpxchg16b(c, la);
+      }
+    } else {
+      cmpxchg16b(c, la);
+    }
+  }
+
+  private static void cmpxchg16b(CpuState c, long la) {
+    long lo = Mem.readLaForWrite(c, la, 8);
+    long hi = Mem.readLaForWrite(c, la + 8, 8);
+    boolean equal = lo == c.gpr[CpuState.RAX] && hi == c.gpr[CpuState.RDX];
+    Mem.writeLa(c, la, 8, equal ? c.gpr[CpuState.RBX] : lo);
+    Mem.writeLa(c, la + 8, 8, equal ? c.gpr[CpuState.RCX] : hi);
+    finishCmpxchg(c, equal, 8, lo, hi);
+  }
+
+  private static void finishCmpxchg(CpuState c, boolean equal, int half, long lo, long hi) {
     c.materializeFlags();
-    if (lo == eax && hi == edx) {
-      Mem.writeLa(c, la, half, Ops.getReg(c, CpuState.RBX, half));
-      Mem.writeLa(c, la + half, half, Ops.getReg(c, CpuState.RCX, half));
+    if (equal) {
       c.rflags |= Flags.ZF;
     } else {
-      Mem.writeLa(c, la, half, lo);
-      Mem.writeLa(c, la + half, half, hi);
       Ops.setReg(c, CpuState.RAX, half, lo);
       Ops.setReg(c, CpuState.RDX, half, hi);
       c.rflags &= ~Flags.ZF;

@@ -38,7 +38,9 @@ public final class Interrupts {
     int vector = f.vector;
     int err = f.errorCode;
     boolean hasErr = f.hasErrorCode;
-    int ext = 0;
+    // A processor exception is an event external to the program: a fault while delivering it has EXT set
+    // in its error code (SDM Vol. 3A, 6.13), from the first delivery on.
+    int ext = 1;
     for (int depth = 0; ; depth++) {
       try {
         deliver(c, vector, err, hasErr, EXCEPTION, ext);
@@ -76,6 +78,7 @@ public final class Interrupts {
       ext = 1;
     }
     c.halted = false;
+    c.singleStepPending = false; // an event discards the pending single-step trap (TF is cleared anyway)
     if (!c.protectedMode()) {
       deliverReal(c, vector);
     } else if (c.longMode()) {

@@ -111,6 +111,10 @@ public final class Mem {
   }
 
   public static void writeLa(CpuState c, long la, int size, long v) {
+    if (c.lockArmed) {
+      lockedWrite(c, la, size, v);
+      return;
+    }
     SoftTlb t = c.tlb;
     int e = (c.mmuIdx << SoftTlb.BITS) | ((int) (la >>> 12) & SoftTlb.MASK);
     int po = (int) la & (PAGE - 1);
@@ -126,12 +130,53 @@ public final class Mem {
     SoftTlb t = c.tlb;
     int e = (c.mmuIdx << SoftTlb.BITS) | ((int) (la >>> 12) & SoftTlb.MASK);
     int po = (int) la & (PAGE - 1);
+    long v;
     if (t.writeTag[e] == (la & PAGE_MASK) && po <= PAGE - size) {
-      return PhysicalMemory.readChunk(t.chunk[e], t.chunkOffset[e] + po, size);
+      v = PhysicalMemory.readChunk(t.chunk[e], t.chunkOffset[e] + po, size);
+    } else {
+      // Check (and fault) for write first, then read; the write that follows will hit or go slow again.
+      probeWrite(c, la, size, c.mmuIdx);
+      v = readSlow(c, la, size, c.mmuIdx, PageWalker.ACC_READ);
     }
-    // Check (and fault) for write first, then read; the write that follows will hit or go slow again.
-    probeWrite(c, la, size, c.mmuIdx);
-    return readSlow(c, la, size, c.mmuIdx, PageWalker.ACC_READ);
+    if (c.lockArmed) {
+      Locked.remember(c, la, size, v);
+    }
+    return v;
+  }
+
+  /**
+   * The write of a locked instruction on an SMP guest: a compare-and-swap against the value its read for
+   * write saw, so that no other vCPU's access can fall between the two ({@link Locked}).
+   */
+  private static void lockedWrite(CpuState c, long la, int size, long v) {
+    int k = Locked.slot(c, la, size);
+    long a = c.longMode() ? la : la & 0xFFFF_FFFFL;
+    int po = (int) a & (PAGE - 1);
+    if (k < 0 || po + size > PAGE) {
+      // Not the location read (none of the lockable instructions does this) or a page-straddling split
+      // lock: a plain write.
+      c.lockArmed = false;
+      try {
+        writeLa(c, la, size, v);
+      } finally {
+        c.lockArmed = true;
+      }
+      return;
+    }
+    int e = translate(c, a, c.mmuIdx, PageWalker.ACC_WRITE);
+    SoftTlb t = c.tlb;
+    byte[] chunk = t.chunk[e];
+    if (chunk == null) {
+      c.mem.write(t.gpaPage[e] | po, size, v); // MMIO: the device sees one write, as with a bus lock
+      return;
+    }
+    if (!PhysicalMemory.casChunk(chunk, t.chunkOffset[e] + po, size, c.lockOld[k], v)) {
+      throw Locked.Retry.INSTANCE;
+    }
+    if ((t.writeTag[e] & SoftTlb.TLB_CODE) != 0) {
+      t.writeTag[e] &= ~SoftTlb.TLB_CODE;
+      c.mem.noteWritePage(t.gpaPage[e]);
+    }
   }
 
   /** Supervisor ("implicit") reads of system structures: GDT, LDT, IDT, TSS. */

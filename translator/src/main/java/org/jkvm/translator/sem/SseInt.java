@@ -462,13 +462,15 @@ public final class SseInt {
     for (int k = 0; k < n; k++) {
       long dv = lane(d, k, w);
       long sv = lane(s, k, w);
-      int pos = 2 * k;
-      if (pos < n) {
-        lo = put(lo, pos, w, dv);
-        lo = put(lo, pos + 1, w, sv);
-      } else {
-        hi = put(hi, pos - n, w, dv);
-        hi = put(hi, pos - n + 1, w, sv);
+      // Result lane 2k takes the destination's lane k, lane 2k+1 the source's; lanes n.. go high.
+      for (int j = 0; j < 2; j++) {
+        int pos = 2 * k + j;
+        long v = j == 0 ? dv : sv;
+        if (pos < n) {
+          lo = put(lo, pos, w, v);
+        } else {
+          hi = put(hi, pos - n, w, v);
+        }
       }
     }
     Sse.setXmm(c, i.r0, lo, hi);
