@@ -151,6 +151,11 @@ public final class CpuState {
   public long fdp;
   public int fcs;
   public int fds;
+  /**
+   * Working registers of the x87 soft-float (result significand, sign|exponent, raised exceptions …),
+   * per vCPU so that x87 arithmetic allocates nothing.
+   */
+  public final long[] fpWork = new long[6];
   /** Scratch for instructions that produce two quadwords at once (SSE operand reads). */
   public final long[] scratch = new long[4];
   /** MXCSR exception flags raised by the SIMD instruction being executed (SSE semantics). */

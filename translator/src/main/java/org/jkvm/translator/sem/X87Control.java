@@ -65,6 +65,7 @@ public final class X87Control {
 
   public static void fldcw(CpuState c, Insn i) {
     checkDevice(c);
+    X87.checkPending(c);
     c.fcw = (int) Mem.read(c, i.seg, Ops.ea(c, i), 2) & 0x1F7F | 0x40;
     updateSummary(c);
   }
@@ -96,32 +97,38 @@ public final class X87Control {
   }
 
   public static void fincstp(CpuState c, Insn i) {
-    checkDevice(c);
+    X87.begin(c);
+    X87.lastInsn(c, i);
     c.fpTop = (c.fpTop + 1) & 7;
     c.fsw &= ~0x0200; // C1 cleared
   }
 
   public static void fdecstp(CpuState c, Insn i) {
-    checkDevice(c);
+    X87.begin(c);
+    X87.lastInsn(c, i);
     c.fpTop = (c.fpTop - 1) & 7;
     c.fsw &= ~0x0200;
   }
 
-  /** FFREE ST(i): tag empty; TOP unchanged. */
+  /** FFREE ST(i): tag empty; TOP unchanged; C1 cleared. */
   public static void ffree(CpuState c, Insn i) {
-    checkDevice(c);
+    X87.begin(c);
+    X87.lastInsn(c, i);
     int phys = (c.fpTop + i.r0) & 7;
     c.fpTag |= TAG_EMPTY << (2 * phys);
+    c.fsw &= ~0x0200;
   }
 
   /** FFREEP ST(i) (DF C0+i, undocumented but executed by every Intel part): FFREE then pop. */
   public static void ffreep(CpuState c, Insn i) {
     ffree(c, i);
-    c.fpTop = (c.fpTop + 1) & 7;
+    X87.pop(c);
   }
 
+  /** FNOP (D9 D0), and FNENI, FNDISI, FNSETPM (DB E0, E1, E4), which do nothing since the 80387. */
   public static void fnop(CpuState c, Insn i) {
-    checkDevice(c);
+    X87.begin(c);
+    X87.lastInsn(c, i);
   }
 
   // ---- tags ----
@@ -136,6 +143,22 @@ public final class X87Control {
       return TAG_SPECIAL;
     }
     return TAG_VALID;
+  }
+
+  /**
+   * The tag word as FNSTENV and FNSAVE store it: empty registers as recorded, the others classified from
+   * their contents (only "empty or not" is state; SDM Vol. 1, 8.1.7).
+   */
+  static int fullTag(CpuState c) {
+    int tag = 0;
+    for (int r = 0; r < 8; r++) {
+      int t = (c.fpTag >> (2 * r)) & 3;
+      if (t != TAG_EMPTY) {
+        t = classify(c.fpMant[r], c.fpExp[r]);
+      }
+      tag |= t << (2 * r);
+    }
+    return tag;
   }
 
   /** FXSAVE's abridged tag: one bit per physical register, set if not empty. */
@@ -260,38 +283,72 @@ public final class X87Control {
 
   // ---- FNSTENV / FLDENV / FNSAVE / FRSTOR ----
 
-  /**
-   * The environment image: 28 bytes (32-bit operand size) or 14 bytes (16-bit); protected-mode layout
-   * (real-mode images store the linear FIP/FDP differently; jkvm writes the protected-mode format in
-   * both, which is what a guest that restores its own image needs).
-   */
+  /** The environment image: 28 bytes with a 32-bit operand size, 14 with a 16-bit one (SDM Vol. 1, 8.1.10). */
   private static int envSize(Insn i) {
     return i.opSize == 2 ? 14 : 28;
   }
 
+  /** Real-address and virtual-8086 mode store FIP and FDP as linear addresses (Figures 8-10, 8-12). */
+  private static boolean realLayout(CpuState c) {
+    return !c.protectedMode() || c.v86Mode();
+  }
+
   private static void storeEnv(CpuState c, long la, Insn i) {
-    int w = i.opSize == 2 ? 2 : 4;
-    long[] f = {c.fcw, statusWord(c), c.fpTag, c.fip, (long) c.fop << 16 | c.fcs, c.fdp, c.fds};
+    boolean o32 = i.opSize != 2;
+    int w = o32 ? 4 : 2;
+    long ones = o32 ? 0xFFFF_0000L : 0; // reserved upper halves read as ones on Intel parts
+    long[] f = new long[7];
+    f[0] = c.fcw | ones;
+    f[1] = statusWord(c) | ones;
+    f[2] = fullTag(c) | ones;
+    if (!realLayout(c)) {
+      f[3] = c.fip;
+      f[4] = o32 ? (long) c.fop << 16 | c.fcs : c.fcs;
+      f[5] = c.fdp;
+      f[6] = c.fds | ones;
+    } else {
+      long ip = ((long) (c.fcs & 0xFFFF) << 4) + (c.fip & 0xFFFF_FFFFL) & 0xFFFF_FFFFL;
+      long dp = ((long) (c.fds & 0xFFFF) << 4) + (c.fdp & 0xFFFF_FFFFL) & 0xFFFF_FFFFL;
+      long upper = o32 ? 0xFFFF_0000L : 0xF_0000L;
+      f[3] = ip & 0xFFFF | ones;
+      f[4] = (ip & upper) >>> 4 | c.fop;
+      f[5] = dp & 0xFFFF | ones;
+      f[6] = (dp & upper) >>> 4;
+    }
     for (int k = 0; k < 7; k++) {
-      long v = f[k];
-      if (w == 4 && k != 4 && k != 6 && k != 3 && k != 5) {
-        v |= 0xFFFF_0000L; // reserved upper halves read as ones on Intel parts
-      }
-      Mem.writeLa(c, la + (long) k * w, w, v);
+      Mem.writeLa(c, la + (long) k * w, w, f[k]);
     }
   }
 
-  private static void loadEnv(CpuState c, long la, Insn i) {
+  /** Reads an environment image; {@link #applyEnv} installs it once every read has succeeded. */
+  private static long[] readEnv(CpuState c, long la, Insn i) {
     int w = i.opSize == 2 ? 2 : 4;
-    c.fcw = (int) Mem.readLa(c, la, 2) & 0x1F7F | 0x40;
-    setStatusWord(c, (int) Mem.readLa(c, la + w, 2));
-    c.fpTag = (int) Mem.readLa(c, la + 2L * w, 2);
-    c.fip = Mem.readLa(c, la + 3L * w, w);
-    long sel = Mem.readLa(c, la + 4L * w, 4);
-    c.fcs = (int) sel & 0xFFFF;
-    c.fop = (int) (sel >>> 16) & 0x7FF;
-    c.fdp = Mem.readLa(c, la + 5L * w, w);
-    c.fds = (int) Mem.readLa(c, la + 6L * w, 2);
+    long[] f = new long[7];
+    for (int k = 0; k < 7; k++) {
+      f[k] = Mem.readLa(c, la + (long) k * w, w);
+    }
+    return f;
+  }
+
+  private static void applyEnv(CpuState c, long[] f, Insn i) {
+    boolean o32 = i.opSize != 2;
+    c.fcw = (int) f[0] & 0x1F7F | 0x40;
+    setStatusWord(c, (int) f[1]);
+    c.fpTag = (int) f[2] & 0xFFFF;
+    if (!realLayout(c)) {
+      c.fip = f[3];
+      c.fcs = (int) f[4] & 0xFFFF;
+      c.fop = o32 ? (int) (f[4] >>> 16) & 0x7FF : 0;
+      c.fdp = f[5];
+      c.fds = (int) f[6] & 0xFFFF;
+    } else {
+      long upper = o32 ? 0x0FFF_F000L : 0xF000L;
+      c.fip = (f[4] & upper) << 4 | f[3] & 0xFFFF;
+      c.fop = (int) f[4] & 0x7FF;
+      c.fdp = (f[6] & upper) << 4 | f[5] & 0xFFFF;
+      c.fcs = 0;
+      c.fds = 0;
+    }
     updateSummary(c);
   }
 
@@ -304,7 +361,9 @@ public final class X87Control {
 
   public static void fldenv(CpuState c, Insn i) {
     checkDevice(c);
-    loadEnv(c, Mem.linear(c, i.seg, Ops.ea(c, i), envSize(i), false), i);
+    X87.checkPending(c);
+    long la = Mem.linear(c, i.seg, Ops.ea(c, i), envSize(i), false);
+    applyEnv(c, readEnv(c, la, i), i);
   }
 
   /** FNSAVE: the environment, then ST(0)-ST(7) as 10-byte values; then FNINIT. */
@@ -312,6 +371,8 @@ public final class X87Control {
     checkDevice(c);
     int env = envSize(i);
     long la = Mem.linear(c, i.seg, Ops.ea(c, i), env + 80, true);
+    X87LoadStore.probeWrite(c, la, 8);
+    X87LoadStore.probeWrite(c, la + env + 72, 8);
     storeEnv(c, la, i);
     for (int st = 0; st < 8; st++) {
       int phys = (c.fpTop + st) & 7;
@@ -321,15 +382,24 @@ public final class X87Control {
     init(c);
   }
 
+  /** FRSTOR: every byte is read before anything changes, so a fault leaves the state as it was. */
   public static void frstor(CpuState c, Insn i) {
     checkDevice(c);
+    X87.checkPending(c);
     int env = envSize(i);
     long la = Mem.linear(c, i.seg, Ops.ea(c, i), env + 80, false);
-    loadEnv(c, la, i);
+    long[] f = readEnv(c, la, i);
+    long[] mant = new long[8];
+    int[] exp = new int[8];
+    for (int st = 0; st < 8; st++) {
+      mant[st] = Mem.readLa(c, la + env + 10L * st, 8);
+      exp[st] = (int) Mem.readLa(c, la + env + 10L * st + 8, 2);
+    }
+    applyEnv(c, f, i);
     for (int st = 0; st < 8; st++) {
       int phys = (c.fpTop + st) & 7;
-      c.fpMant[phys] = Mem.readLa(c, la + env + 10L * st, 8);
-      c.fpExp[phys] = (int) Mem.readLa(c, la + env + 10L * st + 8, 2);
+      c.fpMant[phys] = mant[st];
+      c.fpExp[phys] = exp[st];
     }
   }
 
