@@ -166,10 +166,11 @@ final class TwoByteMap {
     t[0xBB] = op("BTC", BitOps::btc, LOCKABLE, Ev, Gv);
     // Without a mandatory F3 these are BSF/BSR; with it, TZCNT (BMI1, not advertised: executes as BSF,
     // as pre-BMI processors do) and LZCNT (ABM, advertised).
-    t[0xBC] = prefixed(op("BSF", BitOps::bsf, 0, Gv, Ev), op("BSF", BitOps::bsf, 0, Gv, Ev),
-        op("BSF", BitOps::bsf, 0, Gv, Ev), op("BSF", BitOps::bsf, 0, Gv, Ev));
-    t[0xBD] = prefixed(op("BSR", BitOps::bsr, 0, Gv, Ev), op("BSR", BitOps::bsr, 0, Gv, Ev),
-        op("LZCNT", BitOps::lzcnt, 0, Gv, Ev), op("BSR", BitOps::bsr, 0, Gv, Ev));
+    // 66 selects the same row: it is the operand-size prefix there (16-bit BSF/BSR).
+    OpEntry bsf = op("BSF", BitOps::bsf, 0, Gv, Ev);
+    OpEntry bsr = op("BSR", BitOps::bsr, 0, Gv, Ev);
+    t[0xBC] = prefixed(bsf, bsf, op("BSF", BitOps::bsf, 0, Gv, Ev), op("BSF", BitOps::bsf, 0, Gv, Ev));
+    t[0xBD] = prefixed(bsr, bsr, op("LZCNT", BitOps::lzcnt, 0, Gv, Ev), op("BSR", BitOps::bsr, 0, Gv, Ev));
     t[0xBE] = op("MOVSX", DataXfer::movsx, 0, Gv, Eb);
     t[0xBF] = op("MOVSX", DataXfer::movsx, 0, Gv, Ew);
     t[0xC0] = op("XADD", DataXfer::xadd, LOCKABLE, Eb, Gb);
