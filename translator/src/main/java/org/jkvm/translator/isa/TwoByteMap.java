@@ -134,14 +134,15 @@ final class TwoByteMap {
     t[0xAD] = op("SHRD", Shift::shrd, 0, Ev, Gv, CL);
     t[0xAE] = group("Grp15",
         new OpEntry[] {
-            op("FXSAVE", X87Control::fxsave, 0, Me),
-            op("FXRSTOR", X87Control::fxrstor, 0, Me),
-            op("LDMXCSR", X87Control::ldmxcsr, 0, Md),
-            op("STMXCSR", X87Control::stmxcsr, 0, Md),
-            op("XSAVE", null, 0, Me),
-            op("XRSTOR", null, 0, Me),
-            op("XSAVEOPT", null, 0, Me),
-            op("CLFLUSH", Misc::nop, 0, M)},
+            // "NP": with 66, F2 or F3 these encodings are other instructions or #UD (SDM Vol. 2, 3.1.1.1).
+            np(op("FXSAVE", X87Control::fxsave, 0, Me)),
+            np(op("FXRSTOR", X87Control::fxrstor, 0, Me)),
+            np(op("LDMXCSR", X87Control::ldmxcsr, 0, Md)),
+            np(op("STMXCSR", X87Control::stmxcsr, 0, Md)),
+            np(op("XSAVE", null, 0, Me)),
+            np(op("XRSTOR", null, 0, Me)),
+            np(op("XSAVEOPT", null, 0, Me)),
+            np(op("CLFLUSH", Misc::nop, 0, M))},
         new OpEntry[] {
             null, null, null, null, null,
             op("LFENCE", Misc::nop, 0),
@@ -188,6 +189,11 @@ final class TwoByteMap {
     t[0xFF] = op("UD0", Misc::ud, BLOCK_END, Gv, Ev);
     SseMap.fillTwoByte(t);
     return t;
+  }
+
+  /** A row valid only without a 66, F2 or F3 prefix. */
+  private static OpEntry np(OpEntry e) {
+    return prefixed(e, null, null, null);
   }
 
   /** Keeps the static import of Mdq and friends honest for maps that SseMap completes. */
