@@ -43,7 +43,15 @@ public final class SystemOps {
     return c.codeSize == 8 ? 8 : 4;
   }
 
+  /** CR0, CR2, CR3, CR4 and CR8 exist; the others are #UD, which takes precedence over the CPL check. */
+  private static void requireCr(int r) {
+    if (r != 0 && r != 2 && r != 3 && r != 4 && r != 8) {
+      throw GuestFault.ud();
+    }
+  }
+
   public static void movFromCr(CpuState c, Insn i) {
+    requireCr(i.r1);
     requireCpl0(c);
     long v;
     switch (i.r1) {
@@ -58,6 +66,7 @@ public final class SystemOps {
   }
 
   public static void movToCr(CpuState c, Insn i) {
+    requireCr(i.r0);
     requireCpl0(c);
     long v = Ops.getReg(c, i.r1, crSize(c));
     c.hooks.countExit(VmxExitReason.CR_ACCESS);
@@ -154,6 +163,9 @@ public final class SystemOps {
   }
 
   public static void movFromDr(CpuState c, Insn i) {
+    if (i.r1 > 7) {
+      throw GuestFault.ud(); // DR8-DR15 do not exist: #UD before the CPL check
+    }
     requireCpl0(c);
     int r = drIndex(c, i.r1);
     c.hooks.countExit(VmxExitReason.DR_ACCESS);
@@ -162,6 +174,9 @@ public final class SystemOps {
   }
 
   public static void movToDr(CpuState c, Insn i) {
+    if (i.r0 > 7) {
+      throw GuestFault.ud();
+    }
     requireCpl0(c);
     int r = drIndex(c, i.r0);
     long v = Ops.getReg(c, i.r1, crSize(c));
@@ -481,7 +496,9 @@ public final class SystemOps {
     if ((Cpuid.LEAF7_EBX & Cpuid.L7_EBX_SMAP) == 0) {
       throw GuestFault.ud();
     }
-    requireCpl0(c);
+    if (c.cpl != 0) {
+      throw GuestFault.ud(); // SDM CLAC: #UD (not #GP) outside ring 0
+    }
     c.rflags &= ~Flags.AC;
     c.updateMmuIdx();
   }
@@ -490,7 +507,9 @@ public final class SystemOps {
     if ((Cpuid.LEAF7_EBX & Cpuid.L7_EBX_SMAP) == 0) {
       throw GuestFault.ud();
     }
-    requireCpl0(c);
+    if (c.cpl != 0) {
+      throw GuestFault.ud(); // SDM STAC: #UD (not #GP) outside ring 0
+    }
     c.rflags |= Flags.AC;
     c.updateMmuIdx();
   }
