@@ -81,6 +81,29 @@ final class CaseGenerator {
     }
   }
 
+  /**
+   * POPF and IRET must pop the RFLAGS image the generator wrote (no TF, no AC): nothing before them may
+   * have written memory, and no return may bring control back to them with another stack.
+   */
+  private static boolean flagsPopsAreSafe(List<GenInsn> insns) {
+    boolean written = false;
+    for (int i = 0; i < insns.size(); i++) {
+      GenInsn gi = insns.get(i);
+      if (gi.popsFlags) {
+        if (!gi.flagsPatched || written) {
+          return false;
+        }
+        for (GenInsn other : insns) {
+          if (other != gi && other.flow == GenInsn.FLOW_ANY) {
+            return false;
+          }
+        }
+      }
+      written |= gi.writesMemory && !gi.form.mnemonic().equals("PUSHF");
+    }
+    return true;
+  }
+
   private DiffCase attempt(SplittableRandom r, long index, int attempt) {
     Form first = selected.get((int) (index % selected.size()));
     int n = attempt >= 6 ? 1 : 1 + r.nextInt(4);
@@ -137,6 +160,9 @@ final class CaseGenerator {
           g.patchLe(fx.where, fx.size, target);
           break;
       }
+    }
+    if (!flagsPopsAreSafe(insns)) {
+      return null;
     }
     DiffCase.Masks[] masks = MaskFlow.compute(insns, n);
     if (masks == null) {

@@ -57,6 +57,10 @@ final class Effects {
       default:
         break;
     }
+    out.popsFlags = m.equals("POPF") || m.equals("IRET");
+    out.writesMemory = b.memOff != Integer.MIN_VALUE || m.startsWith("PUSH") || m.startsWith("CALL")
+        || m.equals("ENTER") || m.startsWith("MOVS") || m.startsWith("STOS") || m.startsWith("INS")
+        || m.startsWith("MASKMOV");
     track(b, g, w);
   }
 

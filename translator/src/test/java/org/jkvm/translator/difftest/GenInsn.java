@@ -35,6 +35,11 @@ final class GenInsn {
   int definedFsw;
   /** Stores the x87 status word (so its undefined bits must not be). */
   boolean readsFsw;
+  /** POPF or IRET, and whether the RFLAGS image it pops was set up (without TF or AC). */
+  boolean popsFlags;
+  boolean flagsPatched;
+  /** May write memory (a memory operand, the stack, a string destination). */
+  boolean writesMemory;
 
   GenInsn(Form form, int start) {
     this.form = form;

@@ -146,6 +146,7 @@ final class Setups {
           int at = stackSlot(g);
           g.patchLe(at + w, Math.min(w, 8), r.nextInt(8) == 0 ? Values.selector(r) : DiffLayout.USER_CS);
           g.patchLe(at + 2 * w, w, safeFlags(r));
+          b.out.flagsPatched = true;
           g.patchLe(at + 3 * w, w, DiffLayout.DATA_VA + stackOffset(r));
           g.patchLe(at + 4 * w, w, r.nextInt(8) == 0 ? Values.selector(r) : DiffLayout.USER_DS);
         }
@@ -185,6 +186,7 @@ final class Setups {
         if (g.rspKnown) {
           int at = stackSlot(g);
           g.patchLe(at, b.opSize, safeFlags(r));
+          b.out.flagsPatched = true;
         }
         break;
       case "BT": case "BTS": case "BTR": case "BTC":
