@@ -41,8 +41,9 @@ public final class Sse {
   }
 
   /**
-   * MMX instruction gate: #UD with CR0.EM, #NM with CR0.TS, #MF with a pending unmasked x87 exception;
-   * then the x87 stack becomes the MMX register file (TOP = 0, all tags valid).
+   * MMX instruction gate: #UD with CR0.EM, #NM with CR0.TS, #MF with a pending unmasked x87 exception.
+   * The switch to the MMX register file comes later ({@link #enterMmx}), once the operands are read: an
+   * instruction whose memory operand faults leaves the x87 state alone (found by the difftest).
    */
   public static void checkMmx(CpuState c) {
     if ((c.cr0 & CpuState.CR0_EM) != 0) {
@@ -54,6 +55,13 @@ public final class Sse {
     if ((c.fsw & 0x80) != 0 && (c.cr0 & CpuState.CR0_NE) != 0) {
       throw GuestFault.of(GuestFault.MF);
     }
+  }
+
+  /**
+   * The x87 stack becomes the MMX register file: TOP = 0, all tags valid. Done once an MMX instruction's
+   * operands are read; a later #XM (CVTPS2PI and friends) does not undo it, as on the host CPU.
+   */
+  static void enterMmx(CpuState c) {
     c.fpTop = 0;
     c.fpTag = 0;
   }
@@ -158,6 +166,7 @@ public final class Sse {
 
   /** Writes an MMX register: the significand of x87 R(r), with the exponent field set to all ones. */
   static void setMmx(CpuState c, int r, long v) {
+    enterMmx(c);
     c.fpMant[r] = v;
     c.fpExp[r] = 0xFFFF;
   }

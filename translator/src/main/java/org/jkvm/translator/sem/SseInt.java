@@ -596,6 +596,7 @@ public final class SseInt {
     long v;
     if (i.k1 == Insn.K_MMX) {
       Sse.checkMmx(c);
+      Sse.enterMmx(c);
       v = lane(c.fpMant[i.r1], (int) i.imm & 3, 2);
     } else {
       Sse.check(c);
@@ -636,6 +637,7 @@ public final class SseInt {
     long m;
     if (i.k1 == Insn.K_MMX) {
       Sse.checkMmx(c);
+      Sse.enterMmx(c);
       m = byteSigns(c.fpMant[i.r1]);
     } else {
       Sse.check(c);

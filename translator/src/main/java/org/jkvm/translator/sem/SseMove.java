@@ -116,6 +116,7 @@ public final class SseMove {
     } else {
       Ops.setReg(c, i.r0, i.s0, v);
     }
+    Sse.enterMmx(c);
   }
 
   /** MOVD/MOVQ from an XMM register to a general register or memory (66 0F 7E). */
@@ -135,6 +136,7 @@ public final class SseMove {
     long v = Sse.low(c, i, 1);
     if (i.k0 == Insn.K_MEM) {
       Mem.writeLa(c, Ops.la(c, i, 8, true), 8, v);
+      Sse.enterMmx(c);
     } else {
       Sse.setMmx(c, i.r0, v);
     }
@@ -162,6 +164,7 @@ public final class SseMove {
     Sse.check(c);
     Sse.checkMmx(c);
     Sse.setXmm(c, i.r0, c.fpMant[i.r1], 0);
+    Sse.enterMmx(c);
   }
 
   /** MOVDQ2Q Pq, Uq. */
@@ -207,6 +210,9 @@ public final class SseMove {
       if (((mask[k >> 3] >>> (8 * (k & 7) + 7)) & 1) != 0) {
         Mem.writeLa(c, la + k, 1, data[k >> 3] >>> (8 * (k & 7)));
       }
+    }
+    if (mmx) {
+      Sse.enterMmx(c);
     }
   }
 

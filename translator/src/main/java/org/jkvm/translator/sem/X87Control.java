@@ -114,9 +114,13 @@ public final class X87Control {
     c.fpTag |= TAG_EMPTY << (2 * phys);
   }
 
-  /** FFREEP ST(i) (DF C0+i, undocumented but executed by every Intel part): FFREE then pop. */
+  /**
+   * FFREEP ST(i) (DF C0+i, undocumented but executed by Intel and AMD parts): FFREE, then a pop, which
+   * also marks ST(0) empty (the host CPU does; found by the difftest).
+   */
   public static void ffreep(CpuState c, Insn i) {
     ffree(c, i);
+    c.fpTag |= TAG_EMPTY << (2 * c.fpTop);
     c.fpTop = (c.fpTop + 1) & 7;
   }
 
