@@ -21,7 +21,7 @@ import org.jkvm.translator.TranslatorBackend;
  * test {@code DiffTestTest} runs a fixed seed as part of the build.
  *
  * <pre>
- *   DiffTest --cases N --seed S [--family F[,F...]] [--engine E] [--max-reports K]
+ *   DiffTest --cases N --seed S [--family F[,F...]] [--engine E] [--max-reports K] [--first I] [--verbose]
  * </pre>
  * The last line printed is {@code difftest: N cases, F forms, M mismatches}.
  */
@@ -74,6 +74,12 @@ public final class DiffTest {
   /** Runs {@code cases} cases from {@code seed}; mismatch reports go to {@code out} as they are found. */
   static Summary run(long cases, long seed, String family, String engine, int maxReports, PrintStream out)
       throws IOException, InterruptedException {
+    return run(0, cases, seed, family, engine, maxReports, false, out);
+  }
+
+  /** Runs cases {@code first} to {@code first + cases - 1}; with {@code verbose}, dumps every case's states. */
+  static Summary run(long first, long cases, long seed, String family, String engine, int maxReports,
+      boolean verbose, PrintStream out) throws IOException, InterruptedException {
     CaseGenerator gen = new CaseGenerator(seed, family);
     List<JkvmRunner> guests = new ArrayList<>();
     for (TranslatorBackend.Engine e : engines(engine)) {
@@ -92,7 +98,7 @@ public final class DiffTest {
         int n = (int) Math.min(BATCH, cases - base);
         List<DiffCase> batch = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-          DiffCase k = gen.generate(base + i);
+          DiffCase k = gen.generate(first + base + i);
           batch.add(k);
           for (String f : k.forms) {
             sum.forms.add(f);
@@ -114,6 +120,10 @@ public final class DiffTest {
           MachineState h = host.receive(k);
           for (int gi = 0; gi < guests.size(); gi++) {
             List<String> d = Compare.diff(k, h, results[gi][i]);
+            if (verbose) {
+              out.print(Compare.report(k, guests.get(gi).engine().cliName, d));
+              out.print(Dump.states(k, h, results[gi][i]));
+            }
             if (!d.isEmpty()) {
               sum.mismatches++;
               if (sum.reports.size() < maxReports) {
@@ -164,6 +174,8 @@ public final class DiffTest {
     String family = null;
     String engine = null;
     int maxReports = 20;
+    long first = 0;
+    boolean verbose = false;
     boolean listSkips = true;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
@@ -174,6 +186,8 @@ public final class DiffTest {
         case "--engine": engine = args[++i]; break;
         case "--max-reports": maxReports = Integer.parseInt(args[++i]); break;
         case "--no-skips": listSkips = false; break;
+        case "--first": first = Long.parseLong(args[++i]); break;
+        case "--verbose": verbose = true; break;
         default:
           System.err.println("usage: difftest --cases N --seed S [--family F] [--engine E] [--max-reports K]");
           System.exit(129);
@@ -181,7 +195,7 @@ public final class DiffTest {
       }
     }
     long t0 = System.nanoTime();
-    Summary s = run(cases, seed, family, engine, maxReports, System.out);
+    Summary s = run(first, cases, seed, family, engine, maxReports, verbose, System.out);
     if (listSkips) {
       printSkips(s, System.out);
     }
