@@ -176,7 +176,7 @@ final class TwoByteMap {
     t[0xBF] = op("MOVSX", DataXfer::movsx, 0, Gv, Ew);
     t[0xC0] = op("XADD", DataXfer::xadd, LOCKABLE, Eb, Gb);
     t[0xC1] = op("XADD", DataXfer::xadd, LOCKABLE, Ev, Gv);
-    t[0xC3] = op("MOVNTI", DataXfer::mov, MEM_ONLY, My, Gy);
+    t[0xC3] = np(op("MOVNTI", DataXfer::mov, MEM_ONLY, My, Gy));
     t[0xC7] = group("Grp9",
         new OpEntry[] {null, op("CMPXCHG8B/16B", DataXfer::cmpxchg8b, LOCKABLE, Mq), null, null, null, null,
             null, null},

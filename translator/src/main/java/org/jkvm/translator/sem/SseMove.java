@@ -216,7 +216,7 @@ public final class SseMove {
     }
   }
 
-  /** EMMS: every x87 register becomes empty. */
+  /** EMMS: every x87 register becomes empty, and TOP = 0 (SDM Vol. 1, Table 9-2; the host agrees). */
   public static void emms(CpuState c, Insn i) {
     if ((c.cr0 & CpuState.CR0_EM) != 0) {
       throw GuestFault.ud();
@@ -225,5 +225,6 @@ public final class SseMove {
       throw GuestFault.of(GuestFault.NM);
     }
     c.fpTag = 0xFFFF;
+    c.fpTop = 0;
   }
 }
