@@ -185,8 +185,8 @@ final class InsnBuilder {
     if (m.equals("BSWAP")) {
       rexW = r.nextBoolean();
     }
-    if (m.equals("CALLF") || m.equals("JMPF")) {
-      rexW = false; // m16:64 far pointers are Intel-only; AMD ignores REX.W here
+    if (m.equals("CALLF") || m.equals("JMPF") || m.equals("LSS")) {
+      rexW = false; // m16:64 far pointers are Intel-only; AMD ignores REX.W here (reads m16:32)
     }
     if ((m.equals("SHLD") || m.equals("SHRD")) && hasType(Operand.T_REG) && !(index == 0 && count == 1)) {
       p66 = false; // a 16-bit count above 16 leaves the result undefined for whatever reads it next
