@@ -218,8 +218,10 @@ public final class Sse {
     }
     int unmasked = f & ~(c.mxcsr >>> MASK_SHIFT) & 0x3F;
     if (unmasked != 0) {
-      // SDM 11.5.2: with an unmasked exception the destination is unchanged; the flag is still set.
-      c.mxcsr |= f & 0x3F;
+      // SDM 11.5.2: with an unmasked exception the destination is unchanged; the flags are still set. An
+      // unmasked pre-computation exception (IE, DE, ZE) stops the instruction before the post-computation
+      // ones (OE, UE, PE) are detected in any element, so only the former are recorded (as on the host).
+      c.mxcsr |= (unmasked & (IE | DE | ZE)) != 0 ? f & (IE | DE | ZE) : f & 0x3F;
       throw (c.cr4 & CpuState.CR4_OSXMMEXCPT) != 0 ? GuestFault.of(GuestFault.XM) : GuestFault.ud();
     }
     c.mxcsr |= f;

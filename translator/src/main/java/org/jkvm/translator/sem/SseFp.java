@@ -293,11 +293,12 @@ public final class SseFp {
       }
       return a | QUIET_D;
     }
-    double x = Double.longBitsToDouble(inD(c, a));
-    if (x < 0) {
+    // The invalid operation outranks the denormal operand (SDM Vol. 1, 4.9.2): a negative denormal is IE only.
+    if (Double.longBitsToDouble(dazD(c, a)) < 0) {
       c.simdFlags |= Sse.IE;
       return QNAN_D;
     }
+    double x = Double.longBitsToDouble(inD(c, a));
     double r = Math.sqrt(x);
     double err = 0;
     if (x != 0 && !Double.isInfinite(x)) {
@@ -307,7 +308,7 @@ public final class SseFp {
         err = new java.math.BigDecimal(x).subtract(new java.math.BigDecimal(r).pow(2)).signum();
       }
     }
-    return finishD(c, r, err, true);
+    return finishD(c, r, err, !Double.isInfinite(x)); // the square root of infinity is no overflow
   }
 
   /**
@@ -440,18 +441,18 @@ public final class SseFp {
       }
       return a | QUIET_F;
     }
-    float x = Float.intBitsToFloat(inF(c, a));
-    if (x < 0) {
+    if (Float.intBitsToFloat(dazF(c, a)) < 0) {
       c.simdFlags |= Sse.IE;
       return QNAN_F;
     }
+    float x = Float.intBitsToFloat(inF(c, a));
     float r = (float) Math.sqrt(x); // correctly rounded: double sqrt then float rounding is exact here
     float err = 0;
     if (x != 0 && !Float.isInfinite(x)) {
       double rem = (double) x - (double) r * (double) r;
       err = (float) Math.signum(rem);
     }
-    return finishF(c, r, err, true);
+    return finishF(c, r, err, !Float.isInfinite(x));
   }
 
   public static int minMaxF(CpuState c, int a, int b, boolean max) {
