@@ -31,6 +31,18 @@ public final class X87Control {
     }
   }
 
+  /**
+   * The gate of a waiting x87 instruction (every one but the FN* forms): #NM as {@link #checkDevice}, then
+   * #MF if an unmasked exception is pending (FSW.ES) and CR0.NE is set (SDM Vol. 1, 8.6). FLDCW unmasking
+   * a flagged exception makes the next one fault (found by the difftest with FLDCW; FRSTOR).
+   */
+  static void checkWaiting(CpuState c) {
+    checkDevice(c);
+    if ((c.fsw & FSW_ES) != 0 && (c.cr0 & CpuState.CR0_NE) != 0) {
+      throw GuestFault.of(GuestFault.MF);
+    }
+  }
+
   /** The status word as software reads it: TOP merged in. */
   public static int statusWord(CpuState c) {
     return (c.fsw & ~(7 << FSW_TOP_SHIFT)) | (c.fpTop & 7) << FSW_TOP_SHIFT;
@@ -64,7 +76,7 @@ public final class X87Control {
   }
 
   public static void fldcw(CpuState c, Insn i) {
-    checkDevice(c);
+    checkWaiting(c);
     c.fcw = (int) Mem.read(c, i.seg, Ops.ea(c, i), 2) & 0x1F7F | 0x40;
     updateSummary(c);
   }
@@ -96,20 +108,20 @@ public final class X87Control {
   }
 
   public static void fincstp(CpuState c, Insn i) {
-    checkDevice(c);
+    checkWaiting(c);
     c.fpTop = (c.fpTop + 1) & 7;
     c.fsw &= ~0x0200; // C1 cleared
   }
 
   public static void fdecstp(CpuState c, Insn i) {
-    checkDevice(c);
+    checkWaiting(c);
     c.fpTop = (c.fpTop - 1) & 7;
     c.fsw &= ~0x0200;
   }
 
   /** FFREE ST(i): tag empty; TOP unchanged. */
   public static void ffree(CpuState c, Insn i) {
-    checkDevice(c);
+    checkWaiting(c);
     int phys = (c.fpTop + i.r0) & 7;
     c.fpTag |= TAG_EMPTY << (2 * phys);
   }
@@ -125,7 +137,7 @@ public final class X87Control {
   }
 
   public static void fnop(CpuState c, Insn i) {
-    checkDevice(c);
+    checkWaiting(c);
   }
 
   // ---- tags ----
@@ -307,7 +319,7 @@ public final class X87Control {
   }
 
   public static void fldenv(CpuState c, Insn i) {
-    checkDevice(c);
+    checkWaiting(c);
     loadEnv(c, Mem.linear(c, i.seg, Ops.ea(c, i), envSize(i), false), i);
   }
 
@@ -326,7 +338,7 @@ public final class X87Control {
   }
 
   public static void frstor(CpuState c, Insn i) {
-    checkDevice(c);
+    checkWaiting(c);
     int env = envSize(i);
     long la = Mem.linear(c, i.seg, Ops.ea(c, i), env + 80, false);
     loadEnv(c, la, i);
