@@ -142,12 +142,12 @@ final class TwoByteMap {
             np(op("XSAVE", null, 0, Me)),
             np(op("XRSTOR", null, 0, Me)),
             np(op("XSAVEOPT", null, 0, Me)),
-            np(op("CLFLUSH", Misc::nop, 0, M))},
+            np(op("CLFLUSH", Misc::clflush, 0, M))},
         new OpEntry[] {
             null, null, null, null, null,
-            op("LFENCE", Misc::nop, 0),
-            op("MFENCE", Misc::mfence, 0),
-            op("SFENCE", Misc::nop, 0)});
+            np(op("LFENCE", Misc::nop, 0)),
+            np(op("MFENCE", Misc::mfence, 0)),
+            np(op("SFENCE", Misc::nop, 0))});
     t[0xAF] = op("IMUL", MulDiv::imul2, 0, Gv, Ev);
     t[0xB0] = op("CMPXCHG", DataXfer::cmpxchg, LOCKABLE, Eb, Gb);
     t[0xB1] = op("CMPXCHG", DataXfer::cmpxchg, LOCKABLE, Ev, Gv);
