@@ -306,9 +306,14 @@ public final class SseInt {
     } else {
       Sse.check(c);
     }
-    long n = byImmediate ? i.imm & 0xFF : count(c, i);
-    if (!byImmediate && !mmx && i.k1 == Insn.K_MEM) {
-      Sse.load(c, i, 1, true); // the 16-byte memory count must be aligned
+    long n;
+    if (byImmediate) {
+      n = i.imm & 0xFF;
+    } else if (!mmx && i.k1 == Insn.K_MEM) {
+      Sse.load(c, i, 1, true); // the 16-byte memory count must be aligned: #GP before any #PF
+      n = c.scratch[0];
+    } else {
+      n = count(c, i);
     }
     if (mmx) {
       Sse.setMmx(c, i.r0, shiftLanes(c.fpMant[i.r0], w, n, kind));
