@@ -109,7 +109,7 @@ public final class SseFp {
         r = Math.nextDown(r);
       } else if (rc == Sse.RC_UP && err > 0) {
         r = Math.nextUp(r);
-      } else if (rc == Sse.RC_ZERO && (r > 0 ? err < 0 : err > 0)) {
+      } else if (rc == Sse.RC_ZERO && (r > 0 && err < 0 || r < 0 && err > 0)) { // a zero stays zero
         r = r > 0 ? Math.nextDown(r) : Math.nextUp(r);
       }
     }
@@ -145,7 +145,7 @@ public final class SseFp {
         r = Math.nextDown(r);
       } else if (rc == Sse.RC_UP && err > 0) {
         r = Math.nextUp(r);
-      } else if (rc == Sse.RC_ZERO && (r > 0 ? err < 0 : err > 0)) {
+      } else if (rc == Sse.RC_ZERO && (r > 0 && err < 0 || r < 0 && err > 0)) { // a zero stays zero
         r = r > 0 ? Math.nextDown(r) : Math.nextUp(r);
       }
     }
@@ -186,19 +186,23 @@ public final class SseFp {
     return (x - xv) + (y - yv);
   }
 
-  /** An exact zero sum takes its sign from the rounding mode (IEEE 754 6.3): -0 only when rounding down. */
+  /**
+   * An exact zero sum takes its sign from the rounding mode (IEEE 754 6.3): -0 only when rounding down;
+   * but the sum of two zeros of the same sign is that zero (-0 + -0 = -0 in every mode; found by the
+   * difftest).
+   */
   static double zeroSum(CpuState c, double x, double y, double r) {
-    if (r == 0 && (Double.doubleToRawLongBits(x) ^ Double.doubleToRawLongBits(y)) < 0 || r == 0 && x == -y) {
-      return Sse.rc(c) == Sse.RC_DOWN ? -0.0 : 0.0;
+    if (r != 0 || x == 0 && y == 0 && (Double.doubleToRawLongBits(x) ^ Double.doubleToRawLongBits(y)) >= 0) {
+      return r;
     }
-    return r;
+    return Sse.rc(c) == Sse.RC_DOWN ? -0.0 : 0.0;
   }
 
   static float zeroSum(CpuState c, float x, float y, float r) {
-    if (r == 0 && (Float.floatToRawIntBits(x) ^ Float.floatToRawIntBits(y)) < 0 || r == 0 && x == -y) {
-      return Sse.rc(c) == Sse.RC_DOWN ? -0.0f : 0.0f;
+    if (r != 0 || x == 0 && y == 0 && (Float.floatToRawIntBits(x) ^ Float.floatToRawIntBits(y)) >= 0) {
+      return r;
     }
-    return r;
+    return Sse.rc(c) == Sse.RC_DOWN ? -0.0f : 0.0f;
   }
 
   // ---- double operations ----
