@@ -597,7 +597,8 @@ public final class SystemOps {
       setZf(c, false);
       return;
     }
-    Ops.set0(c, i, (d >>> 32) & 0x00F0_FF00L);
+    // Bits 19:16 (the limit's top) are undefined for Intel; AMD, and Intel parts in practice, return them.
+    Ops.set0(c, i, (d >>> 32) & 0x00FF_FF00L);
     setZf(c, true);
   }
 
