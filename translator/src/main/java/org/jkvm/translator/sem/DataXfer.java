@@ -50,8 +50,9 @@ public final class DataXfer {
     long a = Ops.get0Rmw(c, i);
     long b = Ops.get1(c, i);
     long r = (a + b) & Ops.mask(i.s0);
-    Ops.set0(c, i, r);
+    // The source gets the old destination first: with the same register twice, the sum wins (SDM XADD).
     Ops.set1(c, i, a);
+    Ops.set0(c, i, r);
     Alu.flags(c, Flags.ADD, i.s0, r, b);
   }
 
