@@ -189,7 +189,10 @@ public final class Sse {
       case Insn.K_MEM:
         if (i.s0 == 16) {
           long la = aligned ? aligned16(c, i, true) : Ops.la(c, i, 16, true);
-          Mem.readLaForWrite(c, la + 8, 8); // both halves must be writable before either is written
+          // Both halves must be writable before either is written; the low one is checked first, so that
+          // CR2 is the lowest faulting address (found by the difftest).
+          Mem.readLaForWrite(c, la, 8);
+          Mem.readLaForWrite(c, la + 8, 8);
           Mem.writeLa(c, la, 8, lo);
           Mem.writeLa(c, la + 8, 8, hi);
         } else {
