@@ -285,9 +285,22 @@ public final class X87Control {
     return i.opSize == 2 ? 14 : 28;
   }
 
+  /**
+   * The tag word FNSTENV/FNSAVE store: empty stays empty, every other register is classified from its
+   * contents (SDM Vol. 1, 8.1.7), whatever tag FLDENV or an MMX instruction left (found by the difftest).
+   */
+  static int storedTagWord(CpuState c) {
+    int tag = 0;
+    for (int r = 0; r < 8; r++) {
+      int t = (c.fpTag >> (2 * r)) & 3;
+      tag |= (t == TAG_EMPTY ? TAG_EMPTY : classify(c.fpMant[r], c.fpExp[r])) << (2 * r);
+    }
+    return tag;
+  }
+
   private static void storeEnv(CpuState c, long la, Insn i) {
     int w = i.opSize == 2 ? 2 : 4;
-    long[] f = {c.fcw, statusWord(c), c.fpTag, c.fip, (long) c.fop << 16 | c.fcs, c.fdp, c.fds};
+    long[] f = {c.fcw, statusWord(c), storedTagWord(c), c.fip, (long) c.fop << 16 | c.fcs, c.fdp, c.fds};
     for (int k = 0; k < 7; k++) {
       long v = f[k];
       if (w == 4 && k != 4 && k != 6 && k != 3 && k != 5) {
