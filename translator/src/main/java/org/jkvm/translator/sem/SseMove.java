@@ -111,12 +111,12 @@ public final class SseMove {
   public static void movdFromMmx(CpuState c, Insn i) {
     Sse.checkMmx(c);
     long v = c.fpMant[i.r1];
-    Sse.enterMmx(c); // the register source is read: the switch happens even if the store faults
     if (i.k0 == Insn.K_MEM) {
       Mem.writeLa(c, Ops.la(c, i, i.s0, true), i.s0, v);
     } else {
       Ops.setReg(c, i.r0, i.s0, v);
     }
+    Sse.enterMmx(c); // after the store: a faulting store leaves the x87 state alone (the host does)
   }
 
   /** MOVD/MOVQ from an XMM register to a general register or memory (66 0F 7E). */
@@ -135,8 +135,8 @@ public final class SseMove {
     Sse.checkMmx(c);
     long v = Sse.low(c, i, 1);
     if (i.k0 == Insn.K_MEM) {
-      Sse.enterMmx(c); // as for MOVD: a faulting store still leaves the MMX state switched
       Mem.writeLa(c, Ops.la(c, i, 8, true), 8, v);
+      Sse.enterMmx(c); // as for MOVD: only a store that completes switches to MMX
     } else {
       Sse.setMmx(c, i.r0, v);
     }
