@@ -98,12 +98,92 @@ public final class SseFp {
 
   // ---- rounding and post-computation flags ----
 
+  static final int OP_NONE = 0;
+  static final int OP_ADD = 1;
+  static final int OP_MUL = 2;
+  static final int OP_DIV = 3;
+  static final int OP_CVT = 4;
+
+  /** {@code v} scaled by a power of two into [1, 2) in magnitude (exact for any finite nonzero double). */
+  private static double normalize(double v) {
+    return Math.scalb(Math.scalb(v, 600), -Math.getExponent(Math.scalb(v, 600)));
+  }
+
+  /** Whether a normal double needs more than the 24 significand bits of a float. */
+  private static boolean beyondFloat(double v) {
+    return (Double.doubleToRawLongBits(v) & ((1L << 29) - 1)) != 0;
+  }
+
+  /**
+   * Whether {@code op}'s exact result, rounded to double precision with an unbounded exponent, is inexact.
+   * Subnormal sums are always exact; products, quotients and conversions are recomputed on operands scaled
+   * into range, exactly (FMA residuals).
+   */
+  static boolean inexactUnboundedD(int op, double x, double y, double err) {
+    switch (op) {
+      case OP_ADD: {
+        if (Math.abs(x) < 1 && Math.abs(y) < 1) {
+          return false; // an underflowing sum is exact
+        }
+        double xs = x * 0.25;
+        double ys = y * 0.25;
+        return twoSumErr(xs, ys, xs + ys) != 0;
+      }
+      case OP_MUL: {
+        double xs = normalize(x);
+        double ys = normalize(y);
+        return Math.fma(xs, ys, -(xs * ys)) != 0;
+      }
+      case OP_DIV: {
+        double xs = normalize(x);
+        double ys = normalize(y);
+        double q = xs / ys;
+        return Math.fma(-q, ys, xs) != 0;
+      }
+      default:
+        return err != 0;
+    }
+  }
+
+  /** The single-precision {@link #inexactUnboundedD}: float operands, results checked for 24 bits. */
+  static boolean inexactUnboundedF(int op, double x, double y, float err) {
+    switch (op) {
+      case OP_ADD: {
+        if (Math.abs(x) < 1 && Math.abs(y) < 1) {
+          return false;
+        }
+        double s = x + y;
+        return twoSumErr(x, y, s) != 0 || s != 0 && beyondFloat(s);
+      }
+      case OP_MUL:
+        return beyondFloat(x * y); // a product of floats is exact in double
+      case OP_DIV: {
+        double q = x / y;
+        return Math.fma(-q, y, x) != 0 || beyondFloat(q);
+      }
+      case OP_CVT:
+        return beyondFloat(normalize(x));
+      default:
+        return err != 0;
+    }
+  }
+
   /**
    * Finishes a double result: {@code r} is the nearest-even result, {@code err} the sign of (exact - r)
    * (0 if exact), {@code finiteIn} whether the inputs were finite (for overflow).
    */
   static long finishD(CpuState c, double r, double err, boolean finiteIn) {
+    return finishD(c, r, err, finiteIn, OP_NONE, 0, 0);
+  }
+
+  /**
+   * As {@link #finishD(CpuState, double, double, boolean)} for the result of {@code op} on {@code x} and
+   * {@code y}: with overflow or underflow unmasked nothing is written, and PE is reported only if the
+   * result rounded with an unbounded exponent would be inexact (the host does; found by the difftest).
+   */
+  static long finishD(CpuState c, double r, double err, boolean finiteIn, int op, double x, double y) {
     int rc = Sse.rc(c);
+    int masks = c.mxcsr >>> Sse.MASK_SHIFT;
     if (err != 0 && rc != Sse.RC_NEAREST) {
       if (rc == Sse.RC_DOWN && err < 0) {
         r = Math.nextDown(r);
@@ -114,21 +194,28 @@ public final class SseFp {
       }
     }
     if (Double.isInfinite(r) && finiteIn) {
+      if ((masks & Sse.OE) == 0) {
+        c.simdFlags |= Sse.OE | (inexactUnboundedD(op, x, y, err) ? Sse.PE : 0);
+        return Double.doubleToRawLongBits(r);
+      }
       c.simdFlags |= Sse.OE | Sse.PE;
       if (rc == Sse.RC_ZERO || (rc == Sse.RC_DOWN && r > 0) || (rc == Sse.RC_UP && r < 0)) {
         r = Math.copySign(Double.MAX_VALUE, r);
       }
       return Double.doubleToRawLongBits(r);
     }
+    double m = Math.abs(r);
+    boolean tiny = m < Double.MIN_NORMAL && (m != 0 || err != 0);
+    if (tiny && (masks & Sse.UE) == 0) {
+      c.simdFlags |= Sse.UE | (inexactUnboundedD(op, x, y, err) ? Sse.PE : 0);
+      return Double.doubleToRawLongBits(r);
+    }
     if (err != 0) {
       c.simdFlags |= Sse.PE;
     }
-    double m = Math.abs(r);
-    if (m < Double.MIN_NORMAL && (m != 0 || err != 0)) {
+    if (tiny) {
       // Tiny: with UE masked, underflow is reported only if inexact; FTZ flushes to zero.
-      if (((c.mxcsr >>> Sse.MASK_SHIFT) & Sse.UE) == 0) {
-        c.simdFlags |= Sse.UE;
-      } else if ((c.mxcsr & Sse.FTZ) != 0) {
+      if ((c.mxcsr & Sse.FTZ) != 0) {
         c.simdFlags |= Sse.UE | Sse.PE;
         return Double.doubleToRawLongBits(r) & Long.MIN_VALUE;
       } else if (err != 0) {
@@ -139,7 +226,13 @@ public final class SseFp {
   }
 
   static int finishF(CpuState c, float r, float err, boolean finiteIn) {
+    return finishF(c, r, err, finiteIn, OP_NONE, 0, 0);
+  }
+
+  /** The single-precision {@link #finishD(CpuState, double, double, boolean, int, double, double)}. */
+  static int finishF(CpuState c, float r, float err, boolean finiteIn, int op, double x, double y) {
     int rc = Sse.rc(c);
+    int masks = c.mxcsr >>> Sse.MASK_SHIFT;
     if (err != 0 && rc != Sse.RC_NEAREST) {
       if (rc == Sse.RC_DOWN && err < 0) {
         r = Math.nextDown(r);
@@ -150,20 +243,27 @@ public final class SseFp {
       }
     }
     if (Float.isInfinite(r) && finiteIn) {
+      if ((masks & Sse.OE) == 0) {
+        c.simdFlags |= Sse.OE | (inexactUnboundedF(op, x, y, err) ? Sse.PE : 0);
+        return Float.floatToRawIntBits(r);
+      }
       c.simdFlags |= Sse.OE | Sse.PE;
       if (rc == Sse.RC_ZERO || (rc == Sse.RC_DOWN && r > 0) || (rc == Sse.RC_UP && r < 0)) {
         r = Math.copySign(Float.MAX_VALUE, r);
       }
       return Float.floatToRawIntBits(r);
     }
+    float m = Math.abs(r);
+    boolean tiny = m < Float.MIN_NORMAL && (m != 0 || err != 0);
+    if (tiny && (masks & Sse.UE) == 0) {
+      c.simdFlags |= Sse.UE | (inexactUnboundedF(op, x, y, err) ? Sse.PE : 0);
+      return Float.floatToRawIntBits(r);
+    }
     if (err != 0) {
       c.simdFlags |= Sse.PE;
     }
-    float m = Math.abs(r);
-    if (m < Float.MIN_NORMAL && (m != 0 || err != 0)) {
-      if (((c.mxcsr >>> Sse.MASK_SHIFT) & Sse.UE) == 0) {
-        c.simdFlags |= Sse.UE;
-      } else if ((c.mxcsr & Sse.FTZ) != 0) {
+    if (tiny) {
+      if ((c.mxcsr & Sse.FTZ) != 0) {
         c.simdFlags |= Sse.UE | Sse.PE;
         return Float.floatToRawIntBits(r) & Integer.MIN_VALUE;
       } else if (err != 0) {
@@ -223,7 +323,7 @@ public final class SseFp {
     if (err == 0 && r == 0) {
       return Double.doubleToRawLongBits(zeroSum(c, x, y, r));
     }
-    return finishD(c, r, err, finite);
+    return finishD(c, r, err, finite, OP_ADD, x, y);
   }
 
   public static long subD(CpuState c, long a, long b) {
@@ -251,7 +351,7 @@ public final class SseFp {
     } else if (finite && !Double.isInfinite(r) && x != 0 && y != 0) {
       err = exactMulErr(x, y, r); // tiny product: the residual may itself underflow
     }
-    return finishD(c, r, err, finite);
+    return finishD(c, r, err, finite, OP_MUL, x, y);
   }
 
   /** Sign of (x * y - r) for tiny products, computed exactly. */
@@ -287,7 +387,7 @@ public final class SseFp {
         err = e.signum() * Math.signum(y);
       }
     }
-    return finishD(c, r, err, finite);
+    return finishD(c, r, err, finite, OP_DIV, x, y);
   }
 
   public static long sqrtD(CpuState c, long a) {
@@ -322,7 +422,7 @@ public final class SseFp {
   public static long minMaxD(CpuState c, long a, long b, boolean max) {
     if (nanD(a) || nanD(b)) {
       c.simdFlags |= Sse.IE;
-      return b;
+      return dazD(c, b); // the second operand as DAZ reads it (a denormal comes back as zero; host)
     }
     long aa = inD(c, a);
     long bb = inD(c, b);
@@ -386,7 +486,7 @@ public final class SseFp {
     if (err == 0 && r == 0) {
       return Float.floatToRawIntBits(zeroSum(c, x, y, r));
     }
-    return finishF(c, r, err, finite);
+    return finishF(c, r, err, finite, OP_ADD, x, y);
   }
 
   public static int subF(CpuState c, int a, int b) {
@@ -411,7 +511,7 @@ public final class SseFp {
     // The product of two floats is exact in double: compare with the float result.
     double exact = (double) x * (double) y;
     float err = finite && !Float.isInfinite(r) ? (float) Math.signum(exact - r) : 0;
-    return finishF(c, r, err, finite);
+    return finishF(c, r, err, finite, OP_MUL, x, y);
   }
 
   public static int divF(CpuState c, int a, int b) {
@@ -435,7 +535,7 @@ public final class SseFp {
       double rem = (double) x - (double) r * (double) y;
       err = (float) (Math.signum(rem) * Math.signum(y));
     }
-    return finishF(c, r, err, finite);
+    return finishF(c, r, err, finite, OP_DIV, x, y);
   }
 
   public static int sqrtF(CpuState c, int a) {
@@ -462,7 +562,7 @@ public final class SseFp {
   public static int minMaxF(CpuState c, int a, int b, boolean max) {
     if (nanF(a) || nanF(b)) {
       c.simdFlags |= Sse.IE;
-      return b;
+      return dazF(c, b);
     }
     int aa = inF(c, a);
     int bb = inF(c, b);
@@ -523,7 +623,7 @@ public final class SseFp {
     if (Float.isInfinite(r) && !Double.isInfinite(x)) {
       err = (float) Math.signum(x); // overflowed
     }
-    return finishF(c, r, err, !Double.isInfinite(x));
+    return finishF(c, r, err, !Double.isInfinite(x), OP_CVT, x, 0);
   }
 
   /** CVTSS2SD: exact. */
