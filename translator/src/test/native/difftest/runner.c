@@ -33,7 +33,7 @@
 #define MAGIC_QUIT 0x54495551u /* "QUIT" */
 #define MAGIC_RESULT 0x52464944u /* "DIFR" */
 #define MAX_CODE 256
-#define MAX_PATCH 64
+#define MAX_PATCH 4096
 #define CODE_SIZE 4096
 
 /* Case header, as the Java side writes it. */
