@@ -106,7 +106,10 @@ public final class SseFp {
 
   /** {@code v} scaled by a power of two into [1, 2) in magnitude (exact for any finite nonzero double). */
   private static double normalize(double v) {
-    return Math.scalb(Math.scalb(v, 600), -Math.getExponent(Math.scalb(v, 600)));
+    if (Math.getExponent(v) < Double.MIN_EXPONENT) {
+      v = Math.scalb(v, 600); // subnormal: make it normal first
+    }
+    return Math.scalb(v, -Math.getExponent(v));
   }
 
   /** Whether a normal double needs more than the 24 significand bits of a float. */
@@ -365,10 +368,12 @@ public final class SseFp {
     if (nanD(a) || nanD(b)) {
       return nanResultD(c, a, b);
     }
+    int before = c.simdFlags;
     double x = Double.longBitsToDouble(inD(c, a));
     double y = Double.longBitsToDouble(inD(c, b));
     if (y == 0 && x != 0 && !Double.isInfinite(x)) {
-      c.simdFlags |= Sse.ZE;
+      // Divide-by-zero outranks the denormal operand (SDM Vol. 1, 4.9.2): a denormal / 0 is ZE only.
+      c.simdFlags = (c.simdFlags & ~Sse.DE) | (before & Sse.DE) | Sse.ZE;
     }
     double r = x / y;
     if (Double.isNaN(r)) {
@@ -518,10 +523,11 @@ public final class SseFp {
     if (nanF(a) || nanF(b)) {
       return nanResultF(c, a, b);
     }
+    int before = c.simdFlags;
     float x = Float.intBitsToFloat(inF(c, a));
     float y = Float.intBitsToFloat(inF(c, b));
     if (y == 0 && x != 0 && !Float.isInfinite(x)) {
-      c.simdFlags |= Sse.ZE;
+      c.simdFlags = (c.simdFlags & ~Sse.DE) | (before & Sse.DE) | Sse.ZE; // ZE outranks DE
     }
     float r = x / y;
     if (Float.isNaN(r)) {

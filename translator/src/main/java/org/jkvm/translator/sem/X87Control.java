@@ -310,17 +310,24 @@ public final class X87Control {
     }
   }
 
-  private static void loadEnv(CpuState c, long la, Insn i) {
+  /** Reads an environment image: FCW, FSW, FTW, FIP, FCS/FOP, FDP, FDS (nothing is changed yet). */
+  private static long[] readEnv(CpuState c, long la, Insn i) {
     int w = i.opSize == 2 ? 2 : 4;
-    c.fcw = (int) Mem.readLa(c, la, 2) & 0x1F7F | 0x40;
-    setStatusWord(c, (int) Mem.readLa(c, la + w, 2));
-    c.fpTag = (int) Mem.readLa(c, la + 2L * w, 2);
-    c.fip = Mem.readLa(c, la + 3L * w, w);
-    long sel = Mem.readLa(c, la + 4L * w, 4);
-    c.fcs = (int) sel & 0xFFFF;
-    c.fop = (int) (sel >>> 16) & 0x7FF;
-    c.fdp = Mem.readLa(c, la + 5L * w, w);
-    c.fds = (int) Mem.readLa(c, la + 6L * w, 2);
+    return new long[] {Mem.readLa(c, la, 2), Mem.readLa(c, la + w, 2), Mem.readLa(c, la + 2L * w, 2),
+        Mem.readLa(c, la + 3L * w, w), Mem.readLa(c, la + 4L * w, 4), Mem.readLa(c, la + 5L * w, w),
+        Mem.readLa(c, la + 6L * w, 2)};
+  }
+
+  /** Loads an image from {@link #readEnv}, once every read has succeeded. */
+  private static void commitEnv(CpuState c, long[] e) {
+    c.fcw = (int) e[0] & 0x1F7F | 0x40;
+    setStatusWord(c, (int) e[1]);
+    c.fpTag = (int) e[2];
+    c.fip = e[3];
+    c.fcs = (int) e[4] & 0xFFFF;
+    c.fop = (int) (e[4] >>> 16) & 0x7FF;
+    c.fdp = e[5];
+    c.fds = (int) e[6];
     updateSummary(c);
   }
 
@@ -333,7 +340,8 @@ public final class X87Control {
 
   public static void fldenv(CpuState c, Insn i) {
     checkWaiting(c);
-    loadEnv(c, Mem.linear(c, i.seg, Ops.ea(c, i), envSize(i), false), i);
+    // All reads first: a #PF part-way leaves the x87 state as it was (found by the difftest).
+    commitEnv(c, readEnv(c, Mem.linear(c, i.seg, Ops.ea(c, i), envSize(i), false), i));
   }
 
   /** FNSAVE: the environment, then ST(0)-ST(7) as 10-byte values; then FNINIT. */
@@ -354,11 +362,18 @@ public final class X87Control {
     checkWaiting(c);
     int env = envSize(i);
     long la = Mem.linear(c, i.seg, Ops.ea(c, i), env + 80, false);
-    loadEnv(c, la, i);
+    long[] e = readEnv(c, la, i);
+    long[] mant = new long[8];
+    int[] exp = new int[8];
+    for (int st = 0; st < 8; st++) {
+      mant[st] = Mem.readLa(c, la + env + 10L * st, 8);
+      exp[st] = (int) Mem.readLa(c, la + env + 10L * st + 8, 2);
+    }
+    commitEnv(c, e); // sets TOP, which places ST(i)
     for (int st = 0; st < 8; st++) {
       int phys = (c.fpTop + st) & 7;
-      c.fpMant[phys] = Mem.readLa(c, la + env + 10L * st, 8);
-      c.fpExp[phys] = (int) Mem.readLa(c, la + env + 10L * st + 8, 2);
+      c.fpMant[phys] = mant[st];
+      c.fpExp[phys] = exp[st];
     }
   }
 
