@@ -32,8 +32,12 @@ final class Immediates {
           return r.nextInt(4) == 0 ? r.nextInt(0x200) : 8 * r.nextInt(8);
         }
         return r.nextInt(5) == 0 ? r.nextInt(256) : r.nextInt(4);
-      case "RET": case "RETF":
+      case "RET":
         return r.nextInt(4) == 0 ? r.nextInt(0x10000) & 0x1FF : 8 * r.nextInt(4);
+      case "RETF":
+        // Small: AMD reads the outer-level SS:RSP slot (past the imm16 bytes) before checking CS, so a frame
+        // reaching beyond the buffer would #PF there instead of the #GP of a bad selector.
+        return 8 * r.nextInt(4);
       case "INT": {
         int v = r.nextInt(256);
         return v == 0x80 ? 3 : v; // INT 0x80 is the host kernel's 32-bit system call

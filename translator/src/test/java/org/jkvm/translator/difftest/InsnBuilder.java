@@ -195,8 +195,8 @@ final class InsnBuilder {
         || m.startsWith("MASKMOV")) && r.nextInt(7) == 0;
     if ((fl & OpEntry.LOCKABLE) != 0 && f.modrm == FormCatalog.MODRM_MEM) {
       lock = r.nextBoolean();
-    } else if ((fl & OpEntry.CPL0) == 0 && r.nextInt(150) == 0) {
-      lock = true; // #UD
+    } else if ((fl & OpEntry.CPL0) == 0 && !(f.map == FormCatalog.MAP_0F && f.opcode <= 0x01)) {
+      lock = r.nextInt(150) == 0; // #UD (not on 0F 00/0F 01: AMD ignores LOCK on VERW and friends)
     }
     if (isString()) {
       boolean compare = m.startsWith("CMPS") || m.startsWith("SCAS");

@@ -35,6 +35,7 @@ final class Setups {
     String m = b.mnemonic();
     int lo = 0;
     int hi = DATA - bytes;
+    boolean noStraddle = m.equals("FLDENV") || m.equals("FNSTENV") || m.equals("FRSTOR") || m.equals("FNSAVE");
     if (m.startsWith("BT") && b.form().operandCount() > 1
         && org.jkvm.translator.isa.Operand.type(b.form().operand(1)) == org.jkvm.translator.isa.Operand.T_G) {
       lo = 1024; // a register bit offset reaches up to a kilobyte either way
@@ -42,7 +43,9 @@ final class Setups {
     }
     int roll = r.nextInt(100);
     boolean last = b.index() == b.count() - 1;
-    if (roll < (last ? 3 : 1) && bytes > 1) {
+    // x87 environment images are read and written field by field in a model-specific order: which field
+    // faults first (CR2) and what was written before it differ between CPUs, so they never straddle the end.
+    if (roll < (last ? 3 : 1) && bytes > 1 && !noStraddle) {
       return DATA - bytes + 1 + r.nextInt(bytes - 1); // straddles the end of the buffer
     }
     if (roll < (last ? 5 : 2)) {
@@ -214,7 +217,7 @@ final class Setups {
         break;
       case "LDMXCSR":
         if (inData(b.memOff, 4)) {
-          g.patchLe(b.memOff, 4, r.nextInt(10) == 0 ? r.nextInt() & 0x3FFFF : Values.mxcsr(r));
+          g.patchLe(b.memOff, 4, r.nextInt(10) == 0 ? Values.reservedMxcsr(r) : Values.mxcsr(r));
         }
         break;
       case "FLDCW":

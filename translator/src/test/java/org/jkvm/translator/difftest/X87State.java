@@ -30,7 +30,7 @@ final class X87State {
   static void randomControl(SplittableRandom r, byte[] img) {
     MachineState.putLe(img, 0, 2, controlWord(r) & ~0x3F | 0x3F);
     MachineState.putLe(img, 2, 2, statusWord(r));
-    MachineState.putLe(img, 24, 4, r.nextInt(10) == 0 ? r.nextInt() & 0x3FFFF : Values.mxcsr(r));
+    MachineState.putLe(img, 24, 4, r.nextInt(10) == 0 ? Values.reservedMxcsr(r) : Values.mxcsr(r));
   }
 
   /** A register's 80 bits: significand (with the integer bit usually set) and sign/exponent. */
