@@ -170,8 +170,9 @@ public final class Branch {
   public static void retFar(CpuState c, Insn i) {
     int s = i.opSize;
     long imm = i.k0 == Insn.K_IMM ? i.imm & 0xFFFF : 0;
-    long off = Ops.peek(c, s, 0);
+    // The selector is read first: with an unmapped stack, #PF reports its address (as the host does).
     int sel = (int) Ops.peek(c, s, s) & 0xFFFF;
+    long off = Ops.peek(c, s, 0);
     if (!c.protectedMode() || c.v86Mode()) {
       off &= Ops.mask(s);
       if (!c.v86Mode() && off > (c.segLimit[CpuState.CS] & 0xFFFF_FFFFL)) {
