@@ -171,8 +171,10 @@ final class CaseGenerator {
     k.code = code;
     k.starts = starts;
     k.forms = new String[n];
+    k.cr2Slack = new int[n];
     for (int i = 0; i < n; i++) {
       k.forms[i] = insns.get(i).form.key;
+      k.cr2Slack[i] = insns.get(i).cr2Slack;
     }
     k.family = Families.of(first);
     System.arraycopy(g.init, 0, k.gpr, 0, 16);

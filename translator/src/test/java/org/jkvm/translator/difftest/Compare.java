@@ -39,7 +39,7 @@ final class Compare {
         if (((host.errorCode ^ jk.errorCode) & keep) != 0) {
           d.add(String.format("#PF error code: host %x, jkvm %x", host.errorCode, jk.errorCode));
         }
-        if (host.cr2 != jk.cr2) {
+        if (host.cr2 != jk.cr2 && Math.abs(host.cr2 - jk.cr2) >= cr2Slack(k, host.rip)) {
           d.add(String.format("cr2: host %016x, jkvm %016x", host.cr2, jk.cr2));
         }
       } else if (hasErrorCode(host.vector) && (host.errorCode & 0xFFFF) != (jk.errorCode & 0xFFFF)) {
@@ -67,6 +67,15 @@ final class Compare {
     fpu(d, mk, host, jk);
     memory(d, mk, host, jk);
     return d;
+  }
+
+  private static long cr2Slack(DiffCase k, long rip) {
+    for (int j = 0; j < k.instructions(); j++) {
+      if (DiffLayout.CODE_VA + k.starts[j] == rip) {
+        return Math.max(1, k.cr2Slack[j]);
+      }
+    }
+    return 1;
   }
 
   static boolean hasErrorCode(int v) {

@@ -18,6 +18,12 @@ final class DiffCase {
   int[] starts;
   /** The table form of each instruction. */
   String[] forms;
+  /**
+   * Per instruction: how far apart the two sides' CR2 may be when it faults with #PF (0: exactly equal).
+   * The order in which FXSAVE, FXRSTOR and the x87 environment instructions touch their image is
+   * model-specific, so which address faults first is too.
+   */
+  int[] cr2Slack;
   /** The family of the case (the first instruction's). */
   String family;
 

@@ -57,6 +57,16 @@ final class Effects {
       default:
         break;
     }
+    switch (m) {
+      case "FXSAVE": case "FXRSTOR": case "FNSTENV": case "FLDENV": case "FNSAVE": case "FRSTOR":
+        out.cr2Slack = b.memSize;
+        break;
+      default:
+        break;
+    }
+    if (b.memOff != Integer.MIN_VALUE) {
+      out.memRange = new int[] {b.memOff, b.memOff + Math.max(1, b.memSize)};
+    }
     out.popsFlags = m.equals("POPF") || m.equals("IRET");
     out.writesMemory = b.memOff != Integer.MIN_VALUE || m.startsWith("PUSH") || m.startsWith("CALL")
         || m.equals("ENTER") || m.startsWith("MOVS") || m.startsWith("STOS") || m.startsWith("INS")

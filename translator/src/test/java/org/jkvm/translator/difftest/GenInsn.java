@@ -38,6 +38,10 @@ final class GenInsn {
   /** POPF or IRET, and whether the RFLAGS image it pops was set up (without TF or AC). */
   boolean popsFlags;
   boolean flagsPatched;
+  /** How far CR2 may differ if this instruction page-faults (see DiffCase.cr2Slack). */
+  int cr2Slack;
+  /** The data-buffer range of the explicit memory operand, or null. */
+  int[] memRange;
   /** May write memory (a memory operand, the stack, a string destination). */
   boolean writesMemory;
 

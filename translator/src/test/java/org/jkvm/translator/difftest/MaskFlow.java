@@ -69,6 +69,15 @@ final class MaskFlow {
       if (reached[k] && ((gi.flagsRead & flags[k]) != 0 || gi.readsFsw && fsw[k] != 0)) {
         return null;
       }
+      if (reached[k] && gi.memRange != null) {
+        for (long range : memory[k]) {
+          int lo = (int) (range >> 32);
+          int hi = (int) range;
+          if (gi.memRange[0] < hi && lo < gi.memRange[1]) {
+            return null; // it would read (or partly keep) bytes left undefined, such as FXSAVE's pointers
+          }
+        }
+      }
     }
     DiffCase.Masks[] out = new DiffCase.Masks[n + 1];
     for (int j = 0; j <= n; j++) {
