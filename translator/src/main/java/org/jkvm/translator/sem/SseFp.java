@@ -322,7 +322,11 @@ public final class SseFp {
       return QNAN_D;
     }
     boolean finite = !Double.isInfinite(x) && !Double.isInfinite(y);
-    double err = finite && !Double.isInfinite(r) ? twoSumErr(x, y, r) : 0;
+    // Near the top of the range TwoSum's intermediate differences can overflow: take the exact way there.
+    double err = !finite || Double.isInfinite(r) ? 0
+        : Math.abs(r) >= 0x1p1020 || Math.abs(x) >= 0x1p1020 || Math.abs(y) >= 0x1p1020
+            ? new java.math.BigDecimal(x).add(new java.math.BigDecimal(y)).subtract(new java.math.BigDecimal(r)).signum()
+            : twoSumErr(x, y, r);
     if (err == 0 && r == 0) {
       return Double.doubleToRawLongBits(zeroSum(c, x, y, r));
     }
@@ -487,7 +491,14 @@ public final class SseFp {
       return QNAN_F;
     }
     boolean finite = !Float.isInfinite(x) && !Float.isInfinite(y);
-    float err = finite && !Float.isInfinite(r) ? twoSumErr(x, y, r) : 0;
+    // The error is found in double, where nothing overflows: s + e is the exact sum (TwoSum), and s - r is
+    // exact, so the sign of (x + y - r) follows (float TwoSum overflowed near FLT_MAX; found by the difftest).
+    float err = 0;
+    if (finite && !Float.isInfinite(r)) {
+      double s = (double) x + (double) y;
+      double e = twoSumErr((double) x, (double) y, s);
+      err = (float) (s != r ? Math.signum(s - r) : Math.signum(e));
+    }
     if (err == 0 && r == 0) {
       return Float.floatToRawIntBits(zeroSum(c, x, y, r));
     }

@@ -202,16 +202,10 @@ public final class SseMove {
     long la = Mem.linear(c, i.seg, off, n, true);
     long[] data = mmx ? new long[] {c.fpMant[i.r0]} : new long[] {c.xmm[2 * i.r0], c.xmm[2 * i.r0 + 1]};
     long[] mask = mmx ? new long[] {c.fpMant[i.r1]} : new long[] {c.xmm[2 * i.r1], c.xmm[2 * i.r1 + 1]};
-    // With any byte selected the whole destination is checked from its start, as the host does (which
-    // bytes a masked-out fault may hit is implementation-specific); then the selected bytes are written.
-    boolean any = false;
-    for (int k = 0; k < n; k++) {
-      any |= ((mask[k >> 3] >>> (8 * (k & 7) + 7)) & 1) != 0;
-    }
-    if (any) {
-      for (int k = 0; k < n; k += 8) {
-        Mem.readLaForWrite(c, la + k, 8);
-      }
+    // The whole destination is checked from its start, even with an all-zero mask, as the host does
+    // (whether masked-out bytes fault is implementation-specific); then the selected bytes are written.
+    for (int k = 0; k < n; k += 8) {
+      Mem.readLaForWrite(c, la + k, 8);
     }
     for (int k = 0; k < n; k++) {
       if (((mask[k >> 3] >>> (8 * (k & 7) + 7)) & 1) != 0) {

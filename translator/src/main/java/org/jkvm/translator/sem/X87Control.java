@@ -226,10 +226,10 @@ public final class X87Control {
   public static void fxrstor(CpuState c, Insn i) {
     checkDevice(c);
     long la = fxArea(c, i, false);
+    // The whole image is read before MXCSR is checked: a #PF anywhere in it comes first (the host does).
+    Mem.readLa(c, la, 1);
+    Mem.readLa(c, la + 511, 1);
     int mxcsr = (int) Mem.readLa(c, la + 24, 4);
-    if ((mxcsr & ~MXCSR_MASK) != 0) {
-      throw GuestFault.gp0();
-    }
     long[] mant = new long[8];
     int[] exp = new int[8];
     for (int st = 0; st < 8; st++) {
@@ -257,6 +257,9 @@ public final class X87Control {
       c.fcs = (int) Mem.readLa(c, la + 12, 2);
       fdp = Mem.readLa(c, la + 16, 4);
       c.fds = (int) Mem.readLa(c, la + 20, 2);
+    }
+    if ((mxcsr & ~MXCSR_MASK) != 0) {
+      throw GuestFault.gp0();
     }
     // Everything read: commit.
     c.fcw = fcw;
