@@ -214,14 +214,12 @@ public final class SseMove {
     }
   }
 
-  /** EMMS: every x87 register becomes empty, and TOP = 0 (SDM Vol. 1, Table 9-2; the host agrees). */
+  /**
+   * EMMS: every x87 register becomes empty, and TOP = 0 (SDM Vol. 1, Table 9-2; the host agrees). Like
+   * the other MMX instructions it first raises #MF for a pending x87 exception.
+   */
   public static void emms(CpuState c, Insn i) {
-    if ((c.cr0 & CpuState.CR0_EM) != 0) {
-      throw GuestFault.ud();
-    }
-    if ((c.cr0 & CpuState.CR0_TS) != 0) {
-      throw GuestFault.of(GuestFault.NM);
-    }
+    Sse.checkMmx(c);
     c.fpTag = 0xFFFF;
     c.fpTop = 0;
   }

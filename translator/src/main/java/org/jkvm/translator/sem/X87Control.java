@@ -275,6 +275,7 @@ public final class X87Control {
     }
     System.arraycopy(xmm, 0, c.xmm, 0, xmm.length);
     restoreFromAbridged(c, ftw);
+    updateSummary(c); // ES follows the unmasked flags, whatever the image said (the host does)
   }
 
   // ---- FNSTENV / FLDENV / FNSAVE / FRSTOR ----
