@@ -183,10 +183,11 @@ public final class Decoder {
           break;
         case OpEntry.PREFIX: {
           int m = d.mandatory;
-          e = e.sub[m];
-          if (m == 1) {
+          // A 66 that selects the same row as no prefix (BSF, BSR, MOVBE) is an operand-size prefix.
+          if (m == 1 && e.sub[1] != e.sub[0]) {
             consumed66 = true;
           }
+          e = e.sub[m];
           break;
         }
         case OpEntry.RM:

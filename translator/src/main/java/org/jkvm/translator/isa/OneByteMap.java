@@ -134,8 +134,9 @@ final class OneByteMap {
     t[0x8D] = op("LEA", DataXfer::lea, MEM_ONLY, Gv, M);
     t[0x8E] = op("MOV", DataXfer::movToSeg, BLOCK_END | MODE_CHANGE, Sw, Ew);
     t[0x8F] = group("Grp1A", op("POP", Stack::pop, D64, Ev));
-    t[0x90] = prefixed(op("NOP", DataXfer::xchg, 0, Zv, rAX), op("NOP", DataXfer::xchg, 0, Zv, rAX),
-        op("PAUSE", Misc::pause, BLOCK_END), op("NOP", DataXfer::xchg, 0, Zv, rAX));
+    // 90 is XCHG rAX with itself (a NOP) or, with REX.B, with R8; 66 is an operand-size prefix there.
+    OpEntry nop = op("NOP", DataXfer::xchg, 0, Zv, rAX);
+    t[0x90] = prefixed(nop, nop, op("PAUSE", Misc::pause, BLOCK_END), op("NOP", DataXfer::xchg, 0, Zv, rAX));
     for (int r = 1; r < 8; r++) {
       t[0x90 + r] = op("XCHG", DataXfer::xchg, 0, Zv, rAX);
     }

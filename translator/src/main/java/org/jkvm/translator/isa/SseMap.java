@@ -14,6 +14,7 @@ import static org.jkvm.translator.isa.Operand.Mdq;
 import static org.jkvm.translator.isa.Operand.Mq;
 import static org.jkvm.translator.isa.Operand.Nq;
 import static org.jkvm.translator.isa.Operand.Pq;
+import static org.jkvm.translator.isa.Operand.Qd;
 import static org.jkvm.translator.isa.Operand.Qq;
 import static org.jkvm.translator.isa.Operand.Ux;
 import static org.jkvm.translator.isa.Operand.Vx;
@@ -101,9 +102,13 @@ final class SseMap {
     t[0x5D] = fp("MIN", SseArith::minps, SseArith::minpd, SseArith::minss, SseArith::minsd);
     t[0x5E] = fp("DIV", SseArith::divps, SseArith::divpd, SseArith::divss, SseArith::divsd);
     t[0x5F] = fp("MAX", SseArith::maxps, SseArith::maxpd, SseArith::maxss, SseArith::maxsd);
-    t[0x60] = mmxXmm("PUNPCKLBW", SseInt::punpcklbw);
-    t[0x61] = mmxXmm("PUNPCKLWD", SseInt::punpcklwd);
-    t[0x62] = mmxXmm("PUNPCKLDQ", SseInt::punpckldq);
+    // The MMX forms of the low unpacks read only a doubleword of memory (mm/m32): no fault past it.
+    t[0x60] = prefixed(op("PUNPCKLBW", SseInt::punpcklbw, 0, Pq, Qd), op("PUNPCKLBW", SseInt::punpcklbw, 0, Vx, Wx),
+        null, null);
+    t[0x61] = prefixed(op("PUNPCKLWD", SseInt::punpcklwd, 0, Pq, Qd), op("PUNPCKLWD", SseInt::punpcklwd, 0, Vx, Wx),
+        null, null);
+    t[0x62] = prefixed(op("PUNPCKLDQ", SseInt::punpckldq, 0, Pq, Qd), op("PUNPCKLDQ", SseInt::punpckldq, 0, Vx, Wx),
+        null, null);
     t[0x63] = mmxXmm("PACKSSWB", SseInt::packsswb);
     t[0x64] = mmxXmm("PCMPGTB", SseInt::pcmpgtb);
     t[0x65] = mmxXmm("PCMPGTW", SseInt::pcmpgtw);

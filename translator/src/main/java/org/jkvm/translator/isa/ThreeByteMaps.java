@@ -15,10 +15,11 @@ final class ThreeByteMaps {
   static OpEntry[] build38() {
     OpEntry[] t = new OpEntry[256];
     // MOVBE: 0F 38 F0/F1 without F2 (with F2 they are CRC32, SSE4.2: not advertised).
-    t[0xF0] = prefixed(op("MOVBE", DataXfer::movbe, MEM_ONLY, Gv, Mv), op("MOVBE", DataXfer::movbe, MEM_ONLY, Gv, Mv),
-        null, null);
-    t[0xF1] = prefixed(op("MOVBE", DataXfer::movbe, MEM_ONLY, Mv, Gv), op("MOVBE", DataXfer::movbe, MEM_ONLY, Mv, Gv),
-        null, null);
+    // The 66 slot is the same row: there 66 is the operand-size prefix (MOVBE r16, m16).
+    OpEntry load = op("MOVBE", DataXfer::movbe, MEM_ONLY, Gv, Mv);
+    OpEntry store = op("MOVBE", DataXfer::movbe, MEM_ONLY, Mv, Gv);
+    t[0xF0] = prefixed(load, load, null, null);
+    t[0xF1] = prefixed(store, store, null, null);
     SseMap.fill38(t);
     return t;
   }

@@ -134,19 +134,20 @@ final class TwoByteMap {
     t[0xAD] = op("SHRD", Shift::shrd, 0, Ev, Gv, CL);
     t[0xAE] = group("Grp15",
         new OpEntry[] {
-            op("FXSAVE", X87Control::fxsave, 0, Me),
-            op("FXRSTOR", X87Control::fxrstor, 0, Me),
-            op("LDMXCSR", X87Control::ldmxcsr, 0, Md),
-            op("STMXCSR", X87Control::stmxcsr, 0, Md),
-            op("XSAVE", null, 0, Me),
-            op("XRSTOR", null, 0, Me),
-            op("XSAVEOPT", null, 0, Me),
-            op("CLFLUSH", Misc::nop, 0, M)},
+            // "NP": with 66, F2 or F3 these encodings are other instructions or #UD (SDM Vol. 2, 3.1.1.1).
+            np(op("FXSAVE", X87Control::fxsave, 0, Me)),
+            np(op("FXRSTOR", X87Control::fxrstor, 0, Me)),
+            np(op("LDMXCSR", X87Control::ldmxcsr, 0, Md)),
+            np(op("STMXCSR", X87Control::stmxcsr, 0, Md)),
+            np(op("XSAVE", null, 0, Me)),
+            np(op("XRSTOR", null, 0, Me)),
+            np(op("XSAVEOPT", null, 0, Me)),
+            np(op("CLFLUSH", Misc::clflush, 0, M))},
         new OpEntry[] {
             null, null, null, null, null,
-            op("LFENCE", Misc::nop, 0),
-            op("MFENCE", Misc::mfence, 0),
-            op("SFENCE", Misc::nop, 0)});
+            np(op("LFENCE", Misc::nop, 0)),
+            np(op("MFENCE", Misc::mfence, 0)),
+            np(op("SFENCE", Misc::nop, 0))});
     t[0xAF] = op("IMUL", MulDiv::imul2, 0, Gv, Ev);
     t[0xB0] = op("CMPXCHG", DataXfer::cmpxchg, LOCKABLE, Eb, Gb);
     t[0xB1] = op("CMPXCHG", DataXfer::cmpxchg, LOCKABLE, Ev, Gv);
@@ -166,15 +167,16 @@ final class TwoByteMap {
     t[0xBB] = op("BTC", BitOps::btc, LOCKABLE, Ev, Gv);
     // Without a mandatory F3 these are BSF/BSR; with it, TZCNT (BMI1, not advertised: executes as BSF,
     // as pre-BMI processors do) and LZCNT (ABM, advertised).
-    t[0xBC] = prefixed(op("BSF", BitOps::bsf, 0, Gv, Ev), op("BSF", BitOps::bsf, 0, Gv, Ev),
-        op("BSF", BitOps::bsf, 0, Gv, Ev), op("BSF", BitOps::bsf, 0, Gv, Ev));
-    t[0xBD] = prefixed(op("BSR", BitOps::bsr, 0, Gv, Ev), op("BSR", BitOps::bsr, 0, Gv, Ev),
-        op("LZCNT", BitOps::lzcnt, 0, Gv, Ev), op("BSR", BitOps::bsr, 0, Gv, Ev));
+    // 66 selects the same row: it is the operand-size prefix there (16-bit BSF/BSR).
+    OpEntry bsf = op("BSF", BitOps::bsf, 0, Gv, Ev);
+    OpEntry bsr = op("BSR", BitOps::bsr, 0, Gv, Ev);
+    t[0xBC] = prefixed(bsf, bsf, op("BSF", BitOps::bsf, 0, Gv, Ev), op("BSF", BitOps::bsf, 0, Gv, Ev));
+    t[0xBD] = prefixed(bsr, bsr, op("LZCNT", BitOps::lzcnt, 0, Gv, Ev), op("BSR", BitOps::bsr, 0, Gv, Ev));
     t[0xBE] = op("MOVSX", DataXfer::movsx, 0, Gv, Eb);
     t[0xBF] = op("MOVSX", DataXfer::movsx, 0, Gv, Ew);
     t[0xC0] = op("XADD", DataXfer::xadd, LOCKABLE, Eb, Gb);
     t[0xC1] = op("XADD", DataXfer::xadd, LOCKABLE, Ev, Gv);
-    t[0xC3] = op("MOVNTI", DataXfer::mov, MEM_ONLY, My, Gy);
+    t[0xC3] = np(op("MOVNTI", DataXfer::mov, MEM_ONLY, My, Gy));
     t[0xC7] = group("Grp9",
         new OpEntry[] {null, op("CMPXCHG8B/16B", DataXfer::cmpxchg8b, LOCKABLE, Mq), null, null, null, null,
             null, null},
@@ -187,6 +189,11 @@ final class TwoByteMap {
     t[0xFF] = op("UD0", Misc::ud, BLOCK_END, Gv, Ev);
     SseMap.fillTwoByte(t);
     return t;
+  }
+
+  /** A row valid only without a 66, F2 or F3 prefix. */
+  private static OpEntry np(OpEntry e) {
+    return prefixed(e, null, null, null);
   }
 
   /** Keeps the static import of Mdq and friends honest for maps that SseMap completes. */

@@ -180,8 +180,9 @@ public final class Branch {
   public static void retFar(CpuState c, Insn i) {
     int s = i.opSize;
     long imm = i.k0 == Insn.K_IMM ? i.imm & 0xFFFF : 0;
-    long off = Ops.peek(c, s, 0);
+    // The selector is read first: with an unmapped stack, #PF reports its address (as the host does).
     int sel = (int) Ops.peek(c, s, s) & 0xFFFF;
+    long off = Ops.peek(c, s, 0);
     if (!c.protectedMode() || c.v86Mode()) {
       off &= Ops.mask(s);
       if (!c.v86Mode() && off > (c.segLimit[CpuState.CS] & 0xFFFF_FFFFL)) {
@@ -344,7 +345,8 @@ public final class Branch {
     }
     int rpl = cs & 3;
     long d = checkReturnCode(c, cs);
-    boolean popStack = rpl > c.cpl || c.codeSize == 8;
+    boolean from64 = c.codeSize == 8;
+    boolean popStack = rpl > c.cpl || from64;
     long newSp = 0;
     int newSs = 0;
     long ssd = 0;
@@ -373,7 +375,10 @@ public final class Branch {
     if (popStack) {
       loadReturnStack(c, newSs, ssd, rpl);
       Ops.setReg(c, CpuState.RSP, s == 2 ? 2 : (c.codeSize == 8 || s == 8) ? 8 : 4, newSp);
-      if (s == 2 || c.stackSize != 8 && s == 4) {
+      if (from64) {
+        // In 64-bit mode IRETW/IRETD load RSP with the zero-extended 16/32-bit value (the host does).
+        c.gpr[CpuState.RSP] = newSp & Ops.mask(s);
+      } else if (s == 2 || c.stackSize != 8 && s == 4) {
         // 32-bit returns load ESP; a 16-bit SS keeps the upper half of ESP (SDM: ESP <- tempESP).
         Ops.setReg(c, CpuState.RSP, s, newSp);
       }

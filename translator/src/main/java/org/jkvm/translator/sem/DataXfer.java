@@ -50,8 +50,15 @@ public final class DataXfer {
     long a = Ops.get0Rmw(c, i);
     long b = Ops.get1(c, i);
     long r = (a + b) & Ops.mask(i.s0);
-    Ops.set0(c, i, r);
-    Ops.set1(c, i, a);
+    // With the same register twice, the sum wins (SDM XADD: SRC <- DEST, then DEST <- TEMP). A memory
+    // destination is written first, while its address registers still hold their old values.
+    if (i.k0 == Insn.K_MEM) {
+      Ops.set0(c, i, r);
+      Ops.set1(c, i, a);
+    } else {
+      Ops.set1(c, i, a);
+      Ops.set0(c, i, r);
+    }
     Alu.flags(c, Flags.ADD, i.s0, r, b);
   }
 

@@ -1,14 +1,24 @@
 package org.jkvm.translator.sem;
 
 import java.lang.invoke.VarHandle;
+import org.jkvm.mmu.PageWalker;
 import org.jkvm.runtime.CpuState;
 import org.jkvm.translator.isa.Insn;
 
-/** HLT, CPUID, RDTSC, RDTSCP, PAUSE, NOP forms, fences, UD0/UD1/UD2 and FWAIT. */
+/** HLT, CPUID, RDTSC, RDTSCP, PAUSE, NOP forms, fences, CLFLUSH, UD0/UD1/UD2 and FWAIT. */
 public final class Misc {
   private Misc() {}
 
   public static void nop(CpuState c, Insn i) {
+  }
+
+  /**
+   * CLFLUSH m8: no cache to flush, but the address is checked like a read (segment limits, #PF), as on
+   * hardware (found by the difftest: a CLFLUSH of an unmapped page faults).
+   */
+  public static void clflush(CpuState c, Insn i) {
+    long la = Mem.linear(c, i.seg, Ops.ea(c, i), 1, false);
+    Mem.translate(c, c.longMode() ? la : la & 0xFFFF_FFFFL, c.mmuIdx, PageWalker.ACC_READ);
   }
 
   public static void ud(CpuState c, Insn i) {

@@ -7,7 +7,7 @@ import org.jkvm.translator.isa.Insn;
 /**
  * Shifts and rotates: ROL, ROR, RCL, RCR, SHL/SAL, SHR, SAR, SHLD, SHRD (SDM Vol. 2B, "SAL/SAR/SHL/SHR",
  * "RCL/RCR/ROL/ROR", "SHLD", "SHRD"). The count is masked to 5 bits (6 with a 64-bit operand); a masked
- * count of zero changes neither the operand nor the flags. OF is architecturally defined only for a count
+ * count of zero changes neither the operand nor the flags (a 32-bit register is still zero-extended). OF is architecturally defined only for a count
  * of one; these handlers compute it the count-of-one way for every count.
  */
 public final class Shift {
@@ -15,6 +15,16 @@ public final class Shift {
 
   private static int count(CpuState c, Insn i) {
     return (int) Ops.get1(c, i) & (i.s0 == 8 ? 0x3F : 0x1F);
+  }
+
+  /**
+   * A masked count of zero changes neither the value nor the flags, but a 32-bit register destination is
+   * still written, so its upper half is cleared as for any 32-bit result (found by the difftest).
+   */
+  private static void zeroCount(CpuState c, Insn i, long a) {
+    if (i.s0 == 4 && i.k0 == Insn.K_REG) {
+      Ops.set0(c, i, a);
+    }
   }
 
   private static long sign(int size) {
@@ -25,6 +35,7 @@ public final class Shift {
     int n = count(c, i);
     long a = Ops.get0Rmw(c, i);
     if (n == 0) {
+      zeroCount(c, i, a);
       return;
     }
     int s = i.s0;
@@ -39,6 +50,7 @@ public final class Shift {
     int n = count(c, i);
     long a = Ops.get0Rmw(c, i);
     if (n == 0) {
+      zeroCount(c, i, a);
       return;
     }
     int s = i.s0;
@@ -52,6 +64,7 @@ public final class Shift {
     int n = count(c, i);
     long a = Ops.get0Rmw(c, i);
     if (n == 0) {
+      zeroCount(c, i, a);
       return;
     }
     int s = i.s0;
@@ -79,6 +92,7 @@ public final class Shift {
     int n = count(c, i);
     long a = Ops.get0Rmw(c, i);
     if (n == 0) {
+      zeroCount(c, i, a);
       return;
     }
     int s = i.s0;
@@ -95,6 +109,7 @@ public final class Shift {
     int n = count(c, i);
     long a = Ops.get0Rmw(c, i);
     if (n == 0) {
+      zeroCount(c, i, a);
       return;
     }
     int s = i.s0;
@@ -113,6 +128,7 @@ public final class Shift {
     int n = count(c, i);
     long a = Ops.get0Rmw(c, i);
     if (n == 0) {
+      zeroCount(c, i, a);
       return;
     }
     int s = i.s0;
@@ -135,6 +151,7 @@ public final class Shift {
     int n = count(c, i);
     long a = Ops.get0Rmw(c, i);
     if (n == 0) {
+      zeroCount(c, i, a);
       return;
     }
     int s = i.s0;
@@ -160,6 +177,7 @@ public final class Shift {
     int n = (int) Ops.get2(c, i) & (i.s0 == 8 ? 0x3F : 0x1F);
     long a = Ops.get0Rmw(c, i);
     if (n == 0) {
+      zeroCount(c, i, a);
       return;
     }
     int s = i.s0;
@@ -185,6 +203,7 @@ public final class Shift {
     int n = (int) Ops.get2(c, i) & (i.s0 == 8 ? 0x3F : 0x1F);
     long a = Ops.get0Rmw(c, i);
     if (n == 0) {
+      zeroCount(c, i, a);
       return;
     }
     int s = i.s0;

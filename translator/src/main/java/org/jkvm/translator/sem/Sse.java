@@ -41,8 +41,9 @@ public final class Sse {
   }
 
   /**
-   * MMX instruction gate: #UD with CR0.EM, #NM with CR0.TS, #MF with a pending unmasked x87 exception;
-   * then the x87 stack becomes the MMX register file (TOP = 0, all tags valid).
+   * MMX instruction gate: #UD with CR0.EM, #NM with CR0.TS, #MF with a pending unmasked x87 exception.
+   * The switch to the MMX register file comes later ({@link #enterMmx}), once the operands are read: an
+   * instruction whose memory operand faults leaves the x87 state alone (found by the difftest).
    */
   public static void checkMmx(CpuState c) {
     if ((c.cr0 & CpuState.CR0_EM) != 0) {
@@ -54,6 +55,13 @@ public final class Sse {
     if ((c.fsw & 0x80) != 0 && (c.cr0 & CpuState.CR0_NE) != 0) {
       throw GuestFault.of(GuestFault.MF);
     }
+  }
+
+  /**
+   * The x87 stack becomes the MMX register file: TOP = 0, all tags valid. Done once an MMX instruction's
+   * operands are read; a later #XM (CVTPS2PI and friends) does not undo it, as on the host CPU.
+   */
+  static void enterMmx(CpuState c) {
     c.fpTop = 0;
     c.fpTag = 0;
   }
@@ -158,6 +166,7 @@ public final class Sse {
 
   /** Writes an MMX register: the significand of x87 R(r), with the exponent field set to all ones. */
   static void setMmx(CpuState c, int r, long v) {
+    enterMmx(c);
     c.fpMant[r] = v;
     c.fpExp[r] = 0xFFFF;
   }
@@ -180,7 +189,10 @@ public final class Sse {
       case Insn.K_MEM:
         if (i.s0 == 16) {
           long la = aligned ? aligned16(c, i, true) : Ops.la(c, i, 16, true);
-          Mem.readLaForWrite(c, la + 8, 8); // both halves must be writable before either is written
+          // Both halves must be writable before either is written; the low one is checked first, so that
+          // CR2 is the lowest faulting address (found by the difftest).
+          Mem.readLaForWrite(c, la, 8);
+          Mem.readLaForWrite(c, la + 8, 8);
           Mem.writeLa(c, la, 8, lo);
           Mem.writeLa(c, la + 8, 8, hi);
         } else {
@@ -209,8 +221,10 @@ public final class Sse {
     }
     int unmasked = f & ~(c.mxcsr >>> MASK_SHIFT) & 0x3F;
     if (unmasked != 0) {
-      // SDM 11.5.2: with an unmasked exception the destination is unchanged; the flag is still set.
-      c.mxcsr |= f & 0x3F;
+      // SDM 11.5.2: with an unmasked exception the destination is unchanged; the flags are still set. An
+      // unmasked pre-computation exception (IE, DE, ZE) stops the instruction before the post-computation
+      // ones (OE, UE, PE) are detected in any element, so only the former are recorded (as on the host).
+      c.mxcsr |= (unmasked & (IE | DE | ZE)) != 0 ? f & (IE | DE | ZE) : f & 0x3F;
       throw (c.cr4 & CpuState.CR4_OSXMMEXCPT) != 0 ? GuestFault.of(GuestFault.XM) : GuestFault.ud();
     }
     c.mxcsr |= f;

@@ -19,6 +19,7 @@ public final class SseConvert {
   private static long mmxSource(CpuState c, Insn i) {
     if (i.k1 == Insn.K_MMX) {
       Sse.checkMmx(c);
+      Sse.enterMmx(c);
     }
     return Sse.low(c, i, 1);
   }
@@ -59,25 +60,28 @@ public final class SseConvert {
   }
 
   private static void toMmx(CpuState c, Insn i, long a, long b) {
+    Sse.enterMmx(c); // the operands are read: the switch to MMX happens even if #XM follows
     Sse.commitFlags(c);
-    Sse.checkMmx(c);
     Sse.setMmx(c, i.r0, pack(a, b));
   }
 
   public static void cvtps2pi(CpuState c, Insn i) {
     Sse.check(c);
+    Sse.checkMmx(c);
     long s = Sse.low(c, i, 1);
     toMmx(c, i, SseFp.f2i(c, (int) s, 32, false), SseFp.f2i(c, (int) (s >>> 32), 32, false));
   }
 
   public static void cvttps2pi(CpuState c, Insn i) {
     Sse.check(c);
+    Sse.checkMmx(c);
     long s = Sse.low(c, i, 1);
     toMmx(c, i, SseFp.f2i(c, (int) s, 32, true), SseFp.f2i(c, (int) (s >>> 32), 32, true));
   }
 
   public static void cvtpd2pi(CpuState c, Insn i) {
     Sse.check(c);
+    Sse.checkMmx(c);
     Sse.load(c, i, 1, true);
     long s0 = c.scratch[0];
     long s1 = c.scratch[1];
@@ -86,6 +90,7 @@ public final class SseConvert {
 
   public static void cvttpd2pi(CpuState c, Insn i) {
     Sse.check(c);
+    Sse.checkMmx(c);
     Sse.load(c, i, 1, true);
     long s0 = c.scratch[0];
     long s1 = c.scratch[1];

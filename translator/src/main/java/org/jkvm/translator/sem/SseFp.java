@@ -62,6 +62,15 @@ public final class SseFp {
     return b;
   }
 
+  /** DAZ without DE: what instructions that do not report denormal inputs see. */
+  static long dazD(CpuState c, long b) {
+    return denormD(b) && (c.mxcsr & Sse.DAZ) != 0 ? b & Long.MIN_VALUE : b;
+  }
+
+  static int dazF(CpuState c, int b) {
+    return denormF(b) && (c.mxcsr & Sse.DAZ) != 0 ? b & Integer.MIN_VALUE : b;
+  }
+
   static int inF(CpuState c, int b) {
     if (denormF(b)) {
       if ((c.mxcsr & Sse.DAZ) != 0) {
@@ -89,37 +98,127 @@ public final class SseFp {
 
   // ---- rounding and post-computation flags ----
 
+  static final int OP_NONE = 0;
+  static final int OP_ADD = 1;
+  static final int OP_MUL = 2;
+  static final int OP_DIV = 3;
+  static final int OP_CVT = 4;
+
+  /** {@code v} scaled by a power of two into [1, 2) in magnitude (exact for any finite nonzero double). */
+  private static double normalize(double v) {
+    if (Math.getExponent(v) < Double.MIN_EXPONENT) {
+      v = Math.scalb(v, 600); // subnormal: make it normal first
+    }
+    return Math.scalb(v, -Math.getExponent(v));
+  }
+
+  /** Whether a normal double needs more than the 24 significand bits of a float. */
+  private static boolean beyondFloat(double v) {
+    return (Double.doubleToRawLongBits(v) & ((1L << 29) - 1)) != 0;
+  }
+
+  /**
+   * Whether {@code op}'s exact result, rounded to double precision with an unbounded exponent, is inexact.
+   * Subnormal sums are always exact; products, quotients and conversions are recomputed on operands scaled
+   * into range, exactly (FMA residuals).
+   */
+  static boolean inexactUnboundedD(int op, double x, double y, double err) {
+    switch (op) {
+      case OP_ADD: {
+        if (Math.abs(x) < 1 && Math.abs(y) < 1) {
+          return false; // an underflowing sum is exact
+        }
+        double xs = x * 0.25;
+        double ys = y * 0.25;
+        return twoSumErr(xs, ys, xs + ys) != 0;
+      }
+      case OP_MUL: {
+        double xs = normalize(x);
+        double ys = normalize(y);
+        return Math.fma(xs, ys, -(xs * ys)) != 0;
+      }
+      case OP_DIV: {
+        double xs = normalize(x);
+        double ys = normalize(y);
+        double q = xs / ys;
+        return Math.fma(-q, ys, xs) != 0;
+      }
+      default:
+        return err != 0;
+    }
+  }
+
+  /** The single-precision {@link #inexactUnboundedD}: float operands, results checked for 24 bits. */
+  static boolean inexactUnboundedF(int op, double x, double y, float err) {
+    switch (op) {
+      case OP_ADD: {
+        if (Math.abs(x) < 1 && Math.abs(y) < 1) {
+          return false;
+        }
+        double s = x + y;
+        return twoSumErr(x, y, s) != 0 || s != 0 && beyondFloat(s);
+      }
+      case OP_MUL:
+        return beyondFloat(x * y); // a product of floats is exact in double
+      case OP_DIV: {
+        double q = x / y;
+        return Math.fma(-q, y, x) != 0 || beyondFloat(q);
+      }
+      case OP_CVT:
+        return beyondFloat(normalize(x));
+      default:
+        return err != 0;
+    }
+  }
+
   /**
    * Finishes a double result: {@code r} is the nearest-even result, {@code err} the sign of (exact - r)
    * (0 if exact), {@code finiteIn} whether the inputs were finite (for overflow).
    */
   static long finishD(CpuState c, double r, double err, boolean finiteIn) {
+    return finishD(c, r, err, finiteIn, OP_NONE, 0, 0);
+  }
+
+  /**
+   * As {@link #finishD(CpuState, double, double, boolean)} for the result of {@code op} on {@code x} and
+   * {@code y}: with overflow or underflow unmasked nothing is written, and PE is reported only if the
+   * result rounded with an unbounded exponent would be inexact (the host does; found by the difftest).
+   */
+  static long finishD(CpuState c, double r, double err, boolean finiteIn, int op, double x, double y) {
     int rc = Sse.rc(c);
+    int masks = c.mxcsr >>> Sse.MASK_SHIFT;
     if (err != 0 && rc != Sse.RC_NEAREST) {
       if (rc == Sse.RC_DOWN && err < 0) {
         r = Math.nextDown(r);
       } else if (rc == Sse.RC_UP && err > 0) {
         r = Math.nextUp(r);
-      } else if (rc == Sse.RC_ZERO && (r > 0 ? err < 0 : err > 0)) {
+      } else if (rc == Sse.RC_ZERO && (r > 0 && err < 0 || r < 0 && err > 0)) { // a zero stays zero
         r = r > 0 ? Math.nextDown(r) : Math.nextUp(r);
       }
     }
     if (Double.isInfinite(r) && finiteIn) {
+      if ((masks & Sse.OE) == 0) {
+        c.simdFlags |= Sse.OE | (inexactUnboundedD(op, x, y, err) ? Sse.PE : 0);
+        return Double.doubleToRawLongBits(r);
+      }
       c.simdFlags |= Sse.OE | Sse.PE;
       if (rc == Sse.RC_ZERO || (rc == Sse.RC_DOWN && r > 0) || (rc == Sse.RC_UP && r < 0)) {
         r = Math.copySign(Double.MAX_VALUE, r);
       }
       return Double.doubleToRawLongBits(r);
     }
+    double m = Math.abs(r);
+    boolean tiny = m < Double.MIN_NORMAL && (m != 0 || err != 0);
+    if (tiny && (masks & Sse.UE) == 0) {
+      c.simdFlags |= Sse.UE | (inexactUnboundedD(op, x, y, err) ? Sse.PE : 0);
+      return Double.doubleToRawLongBits(r);
+    }
     if (err != 0) {
       c.simdFlags |= Sse.PE;
     }
-    double m = Math.abs(r);
-    if (m < Double.MIN_NORMAL && (m != 0 || err != 0)) {
+    if (tiny) {
       // Tiny: with UE masked, underflow is reported only if inexact; FTZ flushes to zero.
-      if (((c.mxcsr >>> Sse.MASK_SHIFT) & Sse.UE) == 0) {
-        c.simdFlags |= Sse.UE;
-      } else if ((c.mxcsr & Sse.FTZ) != 0) {
+      if ((c.mxcsr & Sse.FTZ) != 0) {
         c.simdFlags |= Sse.UE | Sse.PE;
         return Double.doubleToRawLongBits(r) & Long.MIN_VALUE;
       } else if (err != 0) {
@@ -130,31 +229,44 @@ public final class SseFp {
   }
 
   static int finishF(CpuState c, float r, float err, boolean finiteIn) {
+    return finishF(c, r, err, finiteIn, OP_NONE, 0, 0);
+  }
+
+  /** The single-precision {@link #finishD(CpuState, double, double, boolean, int, double, double)}. */
+  static int finishF(CpuState c, float r, float err, boolean finiteIn, int op, double x, double y) {
     int rc = Sse.rc(c);
+    int masks = c.mxcsr >>> Sse.MASK_SHIFT;
     if (err != 0 && rc != Sse.RC_NEAREST) {
       if (rc == Sse.RC_DOWN && err < 0) {
         r = Math.nextDown(r);
       } else if (rc == Sse.RC_UP && err > 0) {
         r = Math.nextUp(r);
-      } else if (rc == Sse.RC_ZERO && (r > 0 ? err < 0 : err > 0)) {
+      } else if (rc == Sse.RC_ZERO && (r > 0 && err < 0 || r < 0 && err > 0)) { // a zero stays zero
         r = r > 0 ? Math.nextDown(r) : Math.nextUp(r);
       }
     }
     if (Float.isInfinite(r) && finiteIn) {
+      if ((masks & Sse.OE) == 0) {
+        c.simdFlags |= Sse.OE | (inexactUnboundedF(op, x, y, err) ? Sse.PE : 0);
+        return Float.floatToRawIntBits(r);
+      }
       c.simdFlags |= Sse.OE | Sse.PE;
       if (rc == Sse.RC_ZERO || (rc == Sse.RC_DOWN && r > 0) || (rc == Sse.RC_UP && r < 0)) {
         r = Math.copySign(Float.MAX_VALUE, r);
       }
       return Float.floatToRawIntBits(r);
     }
+    float m = Math.abs(r);
+    boolean tiny = m < Float.MIN_NORMAL && (m != 0 || err != 0);
+    if (tiny && (masks & Sse.UE) == 0) {
+      c.simdFlags |= Sse.UE | (inexactUnboundedF(op, x, y, err) ? Sse.PE : 0);
+      return Float.floatToRawIntBits(r);
+    }
     if (err != 0) {
       c.simdFlags |= Sse.PE;
     }
-    float m = Math.abs(r);
-    if (m < Float.MIN_NORMAL && (m != 0 || err != 0)) {
-      if (((c.mxcsr >>> Sse.MASK_SHIFT) & Sse.UE) == 0) {
-        c.simdFlags |= Sse.UE;
-      } else if ((c.mxcsr & Sse.FTZ) != 0) {
+    if (tiny) {
+      if ((c.mxcsr & Sse.FTZ) != 0) {
         c.simdFlags |= Sse.UE | Sse.PE;
         return Float.floatToRawIntBits(r) & Integer.MIN_VALUE;
       } else if (err != 0) {
@@ -177,19 +289,23 @@ public final class SseFp {
     return (x - xv) + (y - yv);
   }
 
-  /** An exact zero sum takes its sign from the rounding mode (IEEE 754 6.3): -0 only when rounding down. */
+  /**
+   * An exact zero sum takes its sign from the rounding mode (IEEE 754 6.3): -0 only when rounding down;
+   * but the sum of two zeros of the same sign is that zero (-0 + -0 = -0 in every mode; found by the
+   * difftest).
+   */
   static double zeroSum(CpuState c, double x, double y, double r) {
-    if (r == 0 && (Double.doubleToRawLongBits(x) ^ Double.doubleToRawLongBits(y)) < 0 || r == 0 && x == -y) {
-      return Sse.rc(c) == Sse.RC_DOWN ? -0.0 : 0.0;
+    if (r != 0 || x == 0 && y == 0 && (Double.doubleToRawLongBits(x) ^ Double.doubleToRawLongBits(y)) >= 0) {
+      return r;
     }
-    return r;
+    return Sse.rc(c) == Sse.RC_DOWN ? -0.0 : 0.0;
   }
 
   static float zeroSum(CpuState c, float x, float y, float r) {
-    if (r == 0 && (Float.floatToRawIntBits(x) ^ Float.floatToRawIntBits(y)) < 0 || r == 0 && x == -y) {
-      return Sse.rc(c) == Sse.RC_DOWN ? -0.0f : 0.0f;
+    if (r != 0 || x == 0 && y == 0 && (Float.floatToRawIntBits(x) ^ Float.floatToRawIntBits(y)) >= 0) {
+      return r;
     }
-    return r;
+    return Sse.rc(c) == Sse.RC_DOWN ? -0.0f : 0.0f;
   }
 
   // ---- double operations ----
@@ -206,11 +322,15 @@ public final class SseFp {
       return QNAN_D;
     }
     boolean finite = !Double.isInfinite(x) && !Double.isInfinite(y);
-    double err = finite && !Double.isInfinite(r) ? twoSumErr(x, y, r) : 0;
+    // Near the top of the range TwoSum's intermediate differences can overflow: take the exact way there.
+    double err = !finite || Double.isInfinite(r) ? 0
+        : Math.abs(r) >= 0x1p1020 || Math.abs(x) >= 0x1p1020 || Math.abs(y) >= 0x1p1020
+            ? new java.math.BigDecimal(x).add(new java.math.BigDecimal(y)).subtract(new java.math.BigDecimal(r)).signum()
+            : twoSumErr(x, y, r);
     if (err == 0 && r == 0) {
       return Double.doubleToRawLongBits(zeroSum(c, x, y, r));
     }
-    return finishD(c, r, err, finite);
+    return finishD(c, r, err, finite, OP_ADD, x, y);
   }
 
   public static long subD(CpuState c, long a, long b) {
@@ -238,7 +358,7 @@ public final class SseFp {
     } else if (finite && !Double.isInfinite(r) && x != 0 && y != 0) {
       err = exactMulErr(x, y, r); // tiny product: the residual may itself underflow
     }
-    return finishD(c, r, err, finite);
+    return finishD(c, r, err, finite, OP_MUL, x, y);
   }
 
   /** Sign of (x * y - r) for tiny products, computed exactly. */
@@ -252,10 +372,12 @@ public final class SseFp {
     if (nanD(a) || nanD(b)) {
       return nanResultD(c, a, b);
     }
+    int before = c.simdFlags;
     double x = Double.longBitsToDouble(inD(c, a));
     double y = Double.longBitsToDouble(inD(c, b));
     if (y == 0 && x != 0 && !Double.isInfinite(x)) {
-      c.simdFlags |= Sse.ZE;
+      // Divide-by-zero outranks the denormal operand (SDM Vol. 1, 4.9.2): a denormal / 0 is ZE only.
+      c.simdFlags = (c.simdFlags & ~Sse.DE) | (before & Sse.DE) | Sse.ZE;
     }
     double r = x / y;
     if (Double.isNaN(r)) {
@@ -274,7 +396,7 @@ public final class SseFp {
         err = e.signum() * Math.signum(y);
       }
     }
-    return finishD(c, r, err, finite);
+    return finishD(c, r, err, finite, OP_DIV, x, y);
   }
 
   public static long sqrtD(CpuState c, long a) {
@@ -284,11 +406,12 @@ public final class SseFp {
       }
       return a | QUIET_D;
     }
-    double x = Double.longBitsToDouble(inD(c, a));
-    if (x < 0) {
+    // The invalid operation outranks the denormal operand (SDM Vol. 1, 4.9.2): a negative denormal is IE only.
+    if (Double.longBitsToDouble(dazD(c, a)) < 0) {
       c.simdFlags |= Sse.IE;
       return QNAN_D;
     }
+    double x = Double.longBitsToDouble(inD(c, a));
     double r = Math.sqrt(x);
     double err = 0;
     if (x != 0 && !Double.isInfinite(x)) {
@@ -298,7 +421,7 @@ public final class SseFp {
         err = new java.math.BigDecimal(x).subtract(new java.math.BigDecimal(r).pow(2)).signum();
       }
     }
-    return finishD(c, r, err, true);
+    return finishD(c, r, err, !Double.isInfinite(x)); // the square root of infinity is no overflow
   }
 
   /**
@@ -308,7 +431,7 @@ public final class SseFp {
   public static long minMaxD(CpuState c, long a, long b, boolean max) {
     if (nanD(a) || nanD(b)) {
       c.simdFlags |= Sse.IE;
-      return b;
+      return dazD(c, b); // the second operand as DAZ reads it (a denormal comes back as zero; host)
     }
     long aa = inD(c, a);
     long bb = inD(c, b);
@@ -368,11 +491,18 @@ public final class SseFp {
       return QNAN_F;
     }
     boolean finite = !Float.isInfinite(x) && !Float.isInfinite(y);
-    float err = finite && !Float.isInfinite(r) ? twoSumErr(x, y, r) : 0;
+    // The error is found in double, where nothing overflows: s + e is the exact sum (TwoSum), and s - r is
+    // exact, so the sign of (x + y - r) follows (float TwoSum overflowed near FLT_MAX; found by the difftest).
+    float err = 0;
+    if (finite && !Float.isInfinite(r)) {
+      double s = (double) x + (double) y;
+      double e = twoSumErr((double) x, (double) y, s);
+      err = (float) (s != r ? Math.signum(s - r) : Math.signum(e));
+    }
     if (err == 0 && r == 0) {
       return Float.floatToRawIntBits(zeroSum(c, x, y, r));
     }
-    return finishF(c, r, err, finite);
+    return finishF(c, r, err, finite, OP_ADD, x, y);
   }
 
   public static int subF(CpuState c, int a, int b) {
@@ -397,17 +527,18 @@ public final class SseFp {
     // The product of two floats is exact in double: compare with the float result.
     double exact = (double) x * (double) y;
     float err = finite && !Float.isInfinite(r) ? (float) Math.signum(exact - r) : 0;
-    return finishF(c, r, err, finite);
+    return finishF(c, r, err, finite, OP_MUL, x, y);
   }
 
   public static int divF(CpuState c, int a, int b) {
     if (nanF(a) || nanF(b)) {
       return nanResultF(c, a, b);
     }
+    int before = c.simdFlags;
     float x = Float.intBitsToFloat(inF(c, a));
     float y = Float.intBitsToFloat(inF(c, b));
     if (y == 0 && x != 0 && !Float.isInfinite(x)) {
-      c.simdFlags |= Sse.ZE;
+      c.simdFlags = (c.simdFlags & ~Sse.DE) | (before & Sse.DE) | Sse.ZE; // ZE outranks DE
     }
     float r = x / y;
     if (Float.isNaN(r)) {
@@ -421,7 +552,7 @@ public final class SseFp {
       double rem = (double) x - (double) r * (double) y;
       err = (float) (Math.signum(rem) * Math.signum(y));
     }
-    return finishF(c, r, err, finite);
+    return finishF(c, r, err, finite, OP_DIV, x, y);
   }
 
   public static int sqrtF(CpuState c, int a) {
@@ -431,24 +562,24 @@ public final class SseFp {
       }
       return a | QUIET_F;
     }
-    float x = Float.intBitsToFloat(inF(c, a));
-    if (x < 0) {
+    if (Float.intBitsToFloat(dazF(c, a)) < 0) {
       c.simdFlags |= Sse.IE;
       return QNAN_F;
     }
+    float x = Float.intBitsToFloat(inF(c, a));
     float r = (float) Math.sqrt(x); // correctly rounded: double sqrt then float rounding is exact here
     float err = 0;
     if (x != 0 && !Float.isInfinite(x)) {
       double rem = (double) x - (double) r * (double) r;
       err = (float) Math.signum(rem);
     }
-    return finishF(c, r, err, true);
+    return finishF(c, r, err, !Float.isInfinite(x));
   }
 
   public static int minMaxF(CpuState c, int a, int b, boolean max) {
     if (nanF(a) || nanF(b)) {
       c.simdFlags |= Sse.IE;
-      return b;
+      return dazF(c, b);
     }
     int aa = inF(c, a);
     int bb = inF(c, b);
@@ -509,7 +640,7 @@ public final class SseFp {
     if (Float.isInfinite(r) && !Double.isInfinite(x)) {
       err = (float) Math.signum(x); // overflowed
     }
-    return finishF(c, r, err, !Double.isInfinite(x));
+    return finishF(c, r, err, !Double.isInfinite(x), OP_CVT, x, 0);
   }
 
   /** CVTSS2SD: exact. */
@@ -533,7 +664,9 @@ public final class SseFp {
       c.simdFlags |= Sse.IE;
       return indefinite;
     }
-    double x = Double.longBitsToDouble(inD(c, a));
+    // Conversions to integer raise only IE and PE (SDM CVTSD2SI etc.): a denormal input is no DE, though
+    // DAZ still reads it as zero (the host agrees; found by the difftest).
+    double x = Double.longBitsToDouble(dazD(c, a));
     double r = truncate ? (x < 0 ? Math.ceil(x) : Math.floor(x)) : roundToInt(c, x);
     double lim = bits == 32 ? 0x1p31 : 0x1p63;
     if (!(r >= -lim && r < lim)) {
@@ -552,7 +685,7 @@ public final class SseFp {
       c.simdFlags |= Sse.IE;
       return bits == 32 ? 0x8000_0000L : Long.MIN_VALUE;
     }
-    return d2i(c, Double.doubleToRawLongBits(Float.intBitsToFloat(inF(c, a))), bits, truncate);
+    return d2i(c, Double.doubleToRawLongBits(Float.intBitsToFloat(dazF(c, a))), bits, truncate);
   }
 
   static double roundToInt(CpuState c, double x) {

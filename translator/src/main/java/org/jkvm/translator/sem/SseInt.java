@@ -306,9 +306,14 @@ public final class SseInt {
     } else {
       Sse.check(c);
     }
-    long n = byImmediate ? i.imm & 0xFF : count(c, i);
-    if (!byImmediate && !mmx && i.k1 == Insn.K_MEM) {
-      Sse.load(c, i, 1, true); // the 16-byte memory count must be aligned
+    long n;
+    if (byImmediate) {
+      n = i.imm & 0xFF;
+    } else if (!mmx && i.k1 == Insn.K_MEM) {
+      Sse.load(c, i, 1, true); // the 16-byte memory count must be aligned: #GP before any #PF
+      n = c.scratch[0];
+    } else {
+      n = count(c, i);
     }
     if (mmx) {
       Sse.setMmx(c, i.r0, shiftLanes(c.fpMant[i.r0], w, n, kind));
@@ -596,6 +601,7 @@ public final class SseInt {
     long v;
     if (i.k1 == Insn.K_MMX) {
       Sse.checkMmx(c);
+      Sse.enterMmx(c);
       v = lane(c.fpMant[i.r1], (int) i.imm & 3, 2);
     } else {
       Sse.check(c);
@@ -636,6 +642,7 @@ public final class SseInt {
     long m;
     if (i.k1 == Insn.K_MMX) {
       Sse.checkMmx(c);
+      Sse.enterMmx(c);
       m = byteSigns(c.fpMant[i.r1]);
     } else {
       Sse.check(c);

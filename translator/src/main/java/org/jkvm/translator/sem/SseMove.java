@@ -116,6 +116,7 @@ public final class SseMove {
     } else {
       Ops.setReg(c, i.r0, i.s0, v);
     }
+    Sse.enterMmx(c); // after the store: a faulting store leaves the x87 state alone (the host does)
   }
 
   /** MOVD/MOVQ from an XMM register to a general register or memory (66 0F 7E). */
@@ -135,6 +136,7 @@ public final class SseMove {
     long v = Sse.low(c, i, 1);
     if (i.k0 == Insn.K_MEM) {
       Mem.writeLa(c, Ops.la(c, i, 8, true), 8, v);
+      Sse.enterMmx(c); // as for MOVD: only a store that completes switches to MMX
     } else {
       Sse.setMmx(c, i.r0, v);
     }
@@ -162,6 +164,7 @@ public final class SseMove {
     Sse.check(c);
     Sse.checkMmx(c);
     Sse.setXmm(c, i.r0, c.fpMant[i.r1], 0);
+    Sse.enterMmx(c);
   }
 
   /** MOVDQ2Q Pq, Uq. */
@@ -190,6 +193,7 @@ public final class SseMove {
     boolean mmx = i.k0 == Insn.K_MMX;
     if (mmx) {
       Sse.checkMmx(c);
+      Sse.enterMmx(c); // both operands are registers: the switch precedes the store's faults (host)
     } else {
       Sse.check(c);
     }
@@ -198,10 +202,10 @@ public final class SseMove {
     long la = Mem.linear(c, i.seg, off, n, true);
     long[] data = mmx ? new long[] {c.fpMant[i.r0]} : new long[] {c.xmm[2 * i.r0], c.xmm[2 * i.r0 + 1]};
     long[] mask = mmx ? new long[] {c.fpMant[i.r1]} : new long[] {c.xmm[2 * i.r1], c.xmm[2 * i.r1 + 1]};
-    for (int k = 0; k < n; k++) {
-      if (((mask[k >> 3] >>> (8 * (k & 7) + 7)) & 1) != 0) {
-        Mem.readLaForWrite(c, la + k, 1); // every selected byte must be writable first
-      }
+    // The whole destination is checked from its start, even with an all-zero mask, as the host does
+    // (whether masked-out bytes fault is implementation-specific); then the selected bytes are written.
+    for (int k = 0; k < n; k += 8) {
+      Mem.readLaForWrite(c, la + k, 8);
     }
     for (int k = 0; k < n; k++) {
       if (((mask[k >> 3] >>> (8 * (k & 7) + 7)) & 1) != 0) {
@@ -210,14 +214,13 @@ public final class SseMove {
     }
   }
 
-  /** EMMS: every x87 register becomes empty. */
+  /**
+   * EMMS: every x87 register becomes empty, and TOP = 0 (SDM Vol. 1, Table 9-2; the host agrees). Like
+   * the other MMX instructions it first raises #MF for a pending x87 exception.
+   */
   public static void emms(CpuState c, Insn i) {
-    if ((c.cr0 & CpuState.CR0_EM) != 0) {
-      throw GuestFault.ud();
-    }
-    if ((c.cr0 & CpuState.CR0_TS) != 0) {
-      throw GuestFault.of(GuestFault.NM);
-    }
+    Sse.checkMmx(c);
     c.fpTag = 0xFFFF;
+    c.fpTop = 0;
   }
 }

@@ -17,7 +17,11 @@ public final class StringOps {
   static final int CHUNK = 4096;
 
   private static int width(Insn i) {
-    return (i.opcode & 1) == 0 ? 1 : i.opSize;
+    if ((i.opcode & 1) == 0) {
+      return 1;
+    }
+    // INS/OUTS move at most a doubleword: REX.W does not make them 64-bit.
+    return (i.opcode & 0xFC) == 0x6C ? Math.min(i.opSize, 4) : i.opSize;
   }
 
   private static long step(CpuState c, int w) {
@@ -124,6 +128,8 @@ public final class StringOps {
   }
 
   public static void ins(CpuState c, Insn i) {
+    // The I/O permission check comes first: REP INS with a zero count still faults (the host does).
+    IoOps.checkPermission(c, (int) c.gpr[CpuState.RDX] & 0xFFFF, width(i));
     repeat(c, i, (cc, ii, w, st) -> {
       int port = (int) cc.gpr[CpuState.RDX] & 0xFFFF;
       IoOps.checkPermission(cc, port, w);
@@ -137,6 +143,7 @@ public final class StringOps {
   }
 
   public static void outs(CpuState c, Insn i) {
+    IoOps.checkPermission(c, (int) c.gpr[CpuState.RDX] & 0xFFFF, width(i));
     repeat(c, i, (cc, ii, w, st) -> {
       int port = (int) cc.gpr[CpuState.RDX] & 0xFFFF;
       IoOps.checkPermission(cc, port, w);

@@ -1,0 +1,187 @@
+package org.jkvm.translator.difftest;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.jkvm.translator.isa.FormCatalog;
+import org.jkvm.translator.isa.FormCatalog.Form;
+
+/**
+ * Seeded random cases: 1-4 instructions led by each selected form in turn (so every form leads the same
+ * number of cases), followed by forms of the same family or, a quarter of the time, any family; a random
+ * initial state; then the masks of undefined results at every point the case can stop, from a data-flow
+ * pass over the case's control flow. A case in which an instruction could read a flag another left
+ * undefined is drawn again.
+ */
+final class CaseGenerator {
+  private final long runSeed;
+  private final List<Form> all = new ArrayList<>();
+  private final List<Form> selected = new ArrayList<>();
+  private final Map<String, List<Form>> byFamily = new LinkedHashMap<>();
+  /** Skipped forms and why. */
+  final Map<String, List<String>> skipped = new LinkedHashMap<>();
+
+  CaseGenerator(long runSeed, String family) {
+    this.runSeed = runSeed;
+    List<String> wanted = family == null ? null
+        : List.of(family.toLowerCase(Locale.ROOT).split(","));
+    for (Form f : FormCatalog.all()) {
+      String why = Skips.reason(f);
+      if (why != null) {
+        skipped.computeIfAbsent(why, k -> new ArrayList<>()).add(f.key);
+        continue;
+      }
+      String fam = Families.of(f);
+      all.add(f);
+      byFamily.computeIfAbsent(fam, k -> new ArrayList<>()).add(f);
+      if (wanted == null || wanted.contains(fam.toLowerCase(Locale.ROOT))) {
+        selected.add(f);
+      }
+    }
+    if (selected.isEmpty()) {
+      throw new IllegalArgumentException("no family named " + family + "; families: " + byFamily.keySet());
+    }
+  }
+
+  List<Form> selectedForms() {
+    return selected;
+  }
+
+  int skippedCount() {
+    int n = 0;
+    for (List<String> l : skipped.values()) {
+      n += l.size();
+    }
+    return n;
+  }
+
+  DiffCase generate(long index) {
+    long s = runSeed * 0x9E3779B97F4A7C15L + index * 0xBF58476D1CE4E5B9L;
+    for (int attempt = 0; ; attempt++) {
+      SplittableRandom r = new SplittableRandom(s + attempt * 0x94D049BB133111EBL);
+      DiffCase k = attempt(r, index, attempt);
+      if (k != null) {
+        return k;
+      }
+    }
+  }
+
+  private Form next(SplittableRandom r, Form first, int k, int n) {
+    for (;;) {
+      List<Form> pool = r.nextInt(4) == 0 ? all : byFamily.get(Families.of(first));
+      Form f = pool.get(r.nextInt(pool.size()));
+      String m = f.mnemonic();
+      if ((m.startsWith("RCP") || m.startsWith("RSQRT")) && k != n - 1) {
+        continue; // approximations only last: a later instruction would spread the difference
+      }
+      return f;
+    }
+  }
+
+  /**
+   * POPF and IRET must pop the RFLAGS image the generator wrote (no TF, no AC): nothing before them may
+   * have written memory, and no return may bring control back to them with another stack.
+   */
+  private static boolean flagsPopsAreSafe(List<GenInsn> insns) {
+    boolean written = false;
+    for (int i = 0; i < insns.size(); i++) {
+      GenInsn gi = insns.get(i);
+      if (gi.popsFlags) {
+        if (!gi.flagsPatched || written) {
+          return false;
+        }
+        for (GenInsn other : insns) {
+          if (other != gi && other.flow == GenInsn.FLOW_ANY) {
+            return false;
+          }
+        }
+      }
+      written |= gi.writesMemory && !gi.form.mnemonic().equals("PUSHF");
+    }
+    return true;
+  }
+
+  private DiffCase attempt(SplittableRandom r, long index, int attempt) {
+    Form first = selected.get((int) (index % selected.size()));
+    int n = attempt >= 6 ? 1 : 1 + r.nextInt(4);
+    String m0 = first.mnemonic();
+    if ((m0.startsWith("RCP") || m0.startsWith("RSQRT"))) {
+      n = 1;
+    }
+    DiffCase k = new DiffCase();
+    k.runSeed = runSeed;
+    k.index = index;
+    k.dataSeed = r.nextLong();
+    k.buildInitialData();
+    GenContext g = new GenContext(r, k.dataSeed, k.initialData.clone());
+    for (int i = 0; i < 16; i++) {
+      g.init[i] = Values.gpr(r);
+    }
+    g.set(InsnBuilder.RSP, DiffLayout.DATA_VA + Setups.stackOffset(r));
+    long rflags = 0x202 | (r.nextLong() & FlagRules.ARITH);
+    if (r.nextInt(4) == 0) {
+      rflags |= FlagRules.DF;
+    }
+    if (r.nextBoolean()) {
+      rflags |= 1L << 21; // ID
+    }
+    g.df = (rflags & FlagRules.DF) != 0 ? 1 : 0;
+    X87State.random(r, k.fx);
+
+    List<GenInsn> insns = new ArrayList<>();
+    int pos = 0;
+    for (int i = 0; i < n; i++) {
+      Form f = i == 0 ? first : next(r, first, i, n);
+      GenInsn gi = new InsnBuilder(g, f, i, n, pos).build();
+      insns.add(gi);
+      pos += gi.bytes.length;
+    }
+    byte[] code = new byte[pos];
+    int[] starts = new int[n + 1];
+    for (int i = 0; i < n; i++) {
+      GenInsn gi = insns.get(i);
+      System.arraycopy(gi.bytes, 0, code, gi.start, gi.bytes.length);
+      starts[i] = gi.start;
+    }
+    starts[n] = pos;
+    for (GenContext.Fixup fx : g.fixups) {
+      long target = DiffLayout.CODE_VA + starts[fx.target];
+      switch (fx.kind) {
+        case GenContext.Fixup.REL:
+          MachineState.putLe(code, fx.where, fx.size, starts[fx.target] - fx.from);
+          break;
+        case GenContext.Fixup.REG:
+          g.init[fx.where] = target;
+          break;
+        default:
+          g.patchLe(fx.where, fx.size, target);
+          break;
+      }
+    }
+    if (!flagsPopsAreSafe(insns)) {
+      return null;
+    }
+    DiffCase.Masks[] masks = MaskFlow.compute(insns, n);
+    if (masks == null) {
+      return null; // an instruction could read a flag or status bit left undefined: draw again
+    }
+    k.code = code;
+    k.starts = starts;
+    k.forms = new String[n];
+    k.cr2Slack = new int[n];
+    for (int i = 0; i < n; i++) {
+      k.forms[i] = insns.get(i).form.key;
+      k.cr2Slack[i] = insns.get(i).cr2Slack;
+    }
+    k.family = Families.of(first);
+    System.arraycopy(g.init, 0, k.gpr, 0, 16);
+    k.rflags = rflags;
+    k.patches.addAll(g.patches);
+    k.buildInitialData();
+    k.masks = masks;
+    return k;
+  }
+}

@@ -1,0 +1,241 @@
+package org.jkvm.translator.difftest;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.jkvm.translator.isa.Decoder;
+import org.jkvm.translator.isa.Insn;
+import org.jkvm.translator.sem.GuestFault;
+
+/**
+ * Compares the host's and jkvm's final states of a case, leaving out what the SDM leaves undefined at the
+ * point where the case stopped, and renders a mismatch: seed, case, bytes, disassembly, differing fields.
+ */
+final class Compare {
+  private Compare() {}
+
+  /** RFLAGS bits compared: the arithmetic flags, TF, IF, DF, IOPL, NT, AC, VIF, VIP, ID; not RF (a fault sets it). */
+  static final long RFLAGS_COMPARED = 0x3C7FD7L;
+  private static final String[] GPR = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10",
+      "r11", "r12", "r13", "r14", "r15"};
+  private static final String[] SEG = {"es", "cs", "ss", "ds"};
+  private static final int PF_P = 1;
+  private static final int PF_W = 2;
+  private static final int PF_U = 4;
+  private static final int PF_I = 16;
+
+  /** The differing fields, empty if the states agree. */
+  static List<String> diff(DiffCase k, MachineState host, MachineState jk) {
+    List<String> d = new ArrayList<>();
+    if (jk.error != null) {
+      d.add("jkvm: " + jk.error);
+      return d;
+    }
+    DiffCase.Masks mk = masksAt(k, host);
+    if (host.faulted != jk.faulted || host.faulted && host.vector != jk.vector) {
+      d.add(String.format("outcome: host %s, jkvm %s", outcome(host), outcome(jk)));
+    } else if (host.faulted) {
+      if (host.vector == GuestFault.PF) {
+        long keep = PF_W | PF_U | PF_I | (host.cr2 < 0 ? 0 : PF_P); // Linux reports kernel addresses as P=1
+        if (((host.errorCode ^ jk.errorCode) & keep) != 0) {
+          d.add(String.format("#PF error code: host %x, jkvm %x", host.errorCode, jk.errorCode));
+        }
+        if (host.cr2 != jk.cr2 && Math.abs(host.cr2 - jk.cr2) >= cr2Slack(k, host.rip)) {
+          d.add(String.format("cr2: host %016x, jkvm %016x", host.cr2, jk.cr2));
+        }
+      } else if (hasErrorCode(host.vector) && (host.errorCode & 0xFFFF) != (jk.errorCode & 0xFFFF)) {
+        d.add(String.format("error code: host %x, jkvm %x", host.errorCode, jk.errorCode));
+      }
+    }
+    if (host.rip != jk.rip) {
+      d.add(String.format("rip: host %016x, jkvm %016x", host.rip, jk.rip));
+    }
+    long upperMask = k.mode == 32 ? 0xFFFF_FFFFL : -1L;
+    for (int r = 0; r < 16; r++) {
+      if ((mk.gprs & (1 << r)) == 0 && ((host.gpr[r] ^ jk.gpr[r]) & upperMask) != 0) {
+        d.add(String.format("%s: host %016x, jkvm %016x", GPR[r], host.gpr[r], jk.gpr[r]));
+      }
+    }
+    long fm = RFLAGS_COMPARED & ~mk.flags;
+    if (((host.rflags ^ jk.rflags) & fm) != 0) {
+      d.add(String.format("rflags: host %08x, jkvm %08x (compared bits %08x)", host.rflags & fm, jk.rflags & fm, fm));
+    }
+    for (int s = 0; s < 4; s++) {
+      if (host.seg[s] != jk.seg[s]) {
+        d.add(String.format("%s: host %04x, jkvm %04x", SEG[s], host.seg[s], jk.seg[s]));
+      }
+    }
+    fpu(d, mk, host, jk);
+    memory(d, mk, host, jk);
+    return d;
+  }
+
+  private static long cr2Slack(DiffCase k, long rip) {
+    for (int j = 0; j < k.instructions(); j++) {
+      if (DiffLayout.CODE_VA + k.starts[j] == rip) {
+        return Math.max(1, k.cr2Slack[j]);
+      }
+    }
+    return 1;
+  }
+
+  static boolean hasErrorCode(int v) {
+    return v == 8 || v >= 10 && v <= 14 || v == 17 || v == 21;
+  }
+
+  private static String outcome(MachineState s) {
+    if (!s.faulted) {
+      return "ran to the end";
+    }
+    return vectorName(s.vector) + (hasErrorCode(s.vector) ? "(" + Long.toHexString(s.errorCode) + ")" : "")
+        + String.format(" at %x", s.rip) + (s.vector == GuestFault.PF ? String.format(" cr2=%x", s.cr2) : "");
+  }
+
+  static String vectorName(int v) {
+    String[] n = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "9", "#TS", "#NP", "#SS", "#GP",
+        "#PF", "15", "#MF", "#AC", "#MC", "#XM"};
+    return v >= 0 && v < n.length ? n[v] : "vector " + v;
+  }
+
+  /** The masks where the host stopped: at an instruction boundary, or the union if between them. */
+  private static DiffCase.Masks masksAt(DiffCase k, MachineState host) {
+    long off = host.rip - DiffLayout.CODE_VA;
+    for (int j = 0; j < k.starts.length; j++) {
+      if (k.starts[j] == off) {
+        return k.masks[j];
+      }
+    }
+    DiffCase.Masks u = k.masks[0].copy();
+    for (DiffCase.Masks m : k.masks) {
+      u.flags |= m.flags;
+      u.gprs |= m.gprs;
+      u.fsw |= m.fsw;
+      u.approxXmm |= m.approxXmm;
+      u.memory.addAll(m.memory);
+    }
+    return u;
+  }
+
+  private static void fpu(List<String> d, DiffCase.Masks mk, MachineState h, MachineState j) {
+    if (h.fcw() != j.fcw()) {
+      d.add(String.format("fcw: host %04x, jkvm %04x", h.fcw(), j.fcw()));
+    }
+    int swMask = ~mk.fsw & 0xFFFF;
+    if (((h.fsw() ^ j.fsw()) & swMask) != 0) {
+      d.add(String.format("fsw: host %04x, jkvm %04x (compared bits %04x)", h.fsw(), j.fsw(), swMask));
+    }
+    if (h.ftw() != j.ftw()) {
+      d.add(String.format("ftw (abridged): host %02x, jkvm %02x", h.ftw(), j.ftw()));
+    }
+    if (h.mxcsr() != j.mxcsr()) {
+      d.add(String.format("mxcsr: host %08x, jkvm %08x", h.mxcsr(), j.mxcsr()));
+    }
+    for (int st = 0; st < 8; st++) {
+      if (h.stMant(st) != j.stMant(st) || h.stExp(st) != j.stExp(st)) {
+        d.add(String.format("st(%d): host %04x:%016x, jkvm %04x:%016x", st, h.stExp(st), h.stMant(st), j.stExp(st),
+            j.stMant(st)));
+      }
+    }
+    for (int x = 0; x < 16; x++) {
+      long hl = h.xmm(x, 0);
+      long hh = h.xmm(x, 1);
+      long jl = j.xmm(x, 0);
+      long jh = j.xmm(x, 1);
+      boolean same;
+      if ((mk.approxXmm & (1 << x)) != 0) {
+        same = approxEqual((int) hl, (int) jl);
+        if (mk.approxScalarOnly) {
+          same &= (hl >>> 32) == (jl >>> 32) && hh == jh;
+        } else {
+          same &= approxEqual((int) (hl >>> 32), (int) (jl >>> 32)) && approxEqual((int) hh, (int) jh)
+              && approxEqual((int) (hh >>> 32), (int) (jh >>> 32));
+        }
+      } else {
+        same = hl == jl && hh == jh;
+      }
+      if (!same) {
+        d.add(String.format("xmm%d: host %016x_%016x, jkvm %016x_%016x", x, hh, hl, jh, jl));
+      }
+    }
+  }
+
+  /**
+   * RCPPS, RSQRTPS and their scalar forms are approximations whose exact bits differ between
+   * implementations; the SDM bounds the relative error by 1.5 * 2^-12, so two results agree if each is
+   * within that of the other's neighbourhood (and special classes match).
+   */
+  static boolean approxEqual(int a, int b) {
+    if (a == b) {
+      return true;
+    }
+    float x = Float.intBitsToFloat(a);
+    float y = Float.intBitsToFloat(b);
+    if (Float.isNaN(x) || Float.isNaN(y) || Float.isInfinite(x) || Float.isInfinite(y)) {
+      return false;
+    }
+    if (Math.abs(x) < 0x1p-125f && Math.abs(y) < 0x1p-125f && (a ^ b) >= 0) {
+      return true; // tiny results may be flushed to zero
+    }
+    return (a ^ b) >= 0 && Math.abs(x - y) <= Math.max(Math.abs(x), Math.abs(y)) * 0x1p-10f;
+  }
+
+  private static void memory(List<String> d, DiffCase.Masks mk, MachineState h, MachineState j) {
+    int reported = 0;
+    for (int q = 0; q < h.data.length; q += 8) {
+      long hv = MachineState.le(h.data, q, 8);
+      long jv = MachineState.le(j.data, q, 8);
+      if (hv == jv) {
+        continue;
+      }
+      long mask = -1L;
+      for (int b = 0; b < 8; b++) {
+        for (int[] range : mk.memory) {
+          if (q + b >= range[0] && q + b < range[1]) {
+            mask &= ~(0xFFL << (8 * b));
+          }
+        }
+      }
+      if (((hv ^ jv) & mask) != 0) {
+        if (reported++ < 8) {
+          d.add(String.format("memory %016x: host %016x, jkvm %016x", DiffLayout.DATA_VA + q, hv, jv));
+        }
+      }
+    }
+    if (reported > 8) {
+      d.add("memory: " + (reported - 8) + " more differing quadwords");
+    }
+  }
+
+  /** A mismatch report: what to rerun, the bytes, a disassembly per instruction, the differences. */
+  static String report(DiffCase k, String engine, List<String> diffs) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format("MISMATCH seed=%d case=%d engine=%s family=%s%n", k.runSeed, k.index, engine, k.family));
+    sb.append("  bytes:");
+    for (byte b : k.code) {
+      sb.append(String.format(" %02x", b & 0xFF));
+    }
+    sb.append('\n');
+    for (int i = 0; i < k.instructions(); i++) {
+      StringBuilder hex = new StringBuilder();
+      for (int p = k.starts[i]; p < k.starts[i + 1]; p++) {
+        hex.append(String.format("%02x", k.code[p] & 0xFF));
+      }
+      sb.append(String.format("  %08x  %-30s %-36s [%s]%n", DiffLayout.CODE_VA + k.starts[i], hex,
+          disassemble(k.code, k.starts[i]), k.forms[i]));
+    }
+    for (String s : diffs) {
+      sb.append("  ").append(s).append('\n');
+    }
+    return sb.toString();
+  }
+
+  static String disassemble(byte[] code, int at) {
+    try {
+      Insn i = Decoder.decode(off -> at + off < code.length ? code[at + off] : 0, 8);
+      return i.toString();
+    } catch (GuestFault f) {
+      return "(jkvm's decoder: " + vectorName(f.vector) + ")";
+    } catch (RuntimeException e) {
+      return "(jkvm's decoder threw " + e + ")";
+    }
+  }
+}
