@@ -7,17 +7,21 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import org.jkvm.translator.TranslatorBackend;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** End to end: lkvm run on the prebuilt tiny guest, as the README's first command does. */
 class HelloGuestTest {
   static final Path HELLO = Path.of("..", "guests", "tiny", "hello.bin");
 
-  @Test
-  void hello_printsOnCom1_andExitsWithTheGuestsStatus() {
+  @ParameterizedTest
+  @EnumSource(TranslatorBackend.Engine.class)
+  void hello_printsOnCom1_andExitsWithTheGuestsStatus(TranslatorBackend.Engine engine) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = Main.run(new String[] {"run", "-k", HELLO.toString(), "-m", "32"},
+    int status = Main.run(new String[] {"run", "-k", HELLO.toString(), "-m", "32", "--engine", engine.cliName},
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     assertEquals("Hello from jkvm\n", out.toString(StandardCharsets.UTF_8));
     assertEquals(1, status, "the guest wrote 0 to port 0xf4: (0 << 1) | 1");

@@ -16,7 +16,9 @@ public final class TranslatorBackend implements Backend {
   /** The engines {@code --engine} can name. */
   public enum Engine {
     /** Decode once, interpret every time. */
-    INTERP("interp");
+    INTERP("interp"),
+    /** Interpret cold blocks, translate hot ones to JVM bytecode. */
+    JIT("jit");
 
     public final String cliName;
 
@@ -49,7 +51,7 @@ public final class TranslatorBackend implements Backend {
 
   @Override
   public synchronized VcpuBackend createVcpu(CpuState state) {
-    CodeCache cache = caches.computeIfAbsent(state.mem, CodeCache::new);
+    CodeCache cache = caches.computeIfAbsent(state.mem, m -> new CodeCache(m, engine == Engine.JIT));
     return new Interpreter(state, cache);
   }
 }

@@ -3,8 +3,10 @@ package org.jkvm.translator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.jkvm.runtime.CpuState;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
+/** Small programs on every engine (the surefire configuration translates blocks at their first run). */
 class InterpreterTest {
   static byte[] bytes(int... b) {
     byte[] r = new byte[b.length];
@@ -14,9 +16,10 @@ class InterpreterTest {
     return r;
   }
 
-  @Test
-  void loop_sumsOneToTen_in64BitMode() {
-    TestMachine m = new TestMachine(TranslatorBackend.Engine.INTERP);
+  @ParameterizedTest
+  @EnumSource(TranslatorBackend.Engine.class)
+  void loop_sumsOneToTen_in64BitMode(TranslatorBackend.Engine engine) {
+    TestMachine m = new TestMachine(engine);
     // mov ecx, 10; xor eax, eax; l: add eax, ecx; loop l; hlt
     m.write(0x10_0000, bytes(0xB9, 10, 0, 0, 0, 0x31, 0xC0, 0x01, 0xC8, 0xE2, 0xFC, 0xF4));
     m.longMode(0x10_0000, 0);
@@ -26,9 +29,10 @@ class InterpreterTest {
     assertEquals(0x10_000C, m.c.rip);
   }
 
-  @Test
-  void memoryAndStack_roundTrip_inRealMode() {
-    TestMachine m = new TestMachine(TranslatorBackend.Engine.INTERP);
+  @ParameterizedTest
+  @EnumSource(TranslatorBackend.Engine.class)
+  void memoryAndStack_roundTrip_inRealMode(TranslatorBackend.Engine engine) {
+    TestMachine m = new TestMachine(engine);
     // mov ax, 0x1234; push ax; mov bx, sp; mov cx, [bx]; pop dx; hlt
     m.write(0x2_0000, bytes(0xB8, 0x34, 0x12, 0x50, 0x89, 0xE3, 0x8B, 0x0F, 0x5A, 0xF4));
     m.realMode(0x2000, 0);
@@ -38,9 +42,10 @@ class InterpreterTest {
     assertEquals(0xFFFE, m.c.gpr[CpuState.RSP] & 0xFFFF);
   }
 
-  @Test
-  void selfModifyingCode_runsTheNewInstruction() {
-    TestMachine m = new TestMachine(TranslatorBackend.Engine.INTERP);
+  @ParameterizedTest
+  @EnumSource(TranslatorBackend.Engine.class)
+  void selfModifyingCode_runsTheNewInstruction(TranslatorBackend.Engine engine) {
+    TestMachine m = new TestMachine(engine);
     // l: mov eax, 1 (patched below to mov eax, 2 after the first pass); inc ebx; cmp ebx, 2; je done;
     //    mov byte [rip + (l+1 - next)], 2; jmp l; done: hlt
     byte[] code = bytes(

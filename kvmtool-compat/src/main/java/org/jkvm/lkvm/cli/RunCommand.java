@@ -142,11 +142,11 @@ public final class RunCommand {
       throw new LkvmExit(Report.EXIT_USAGE);
     }
     warnUnsupported(o);
-    TranslatorBackend.Engine engine = TranslatorBackend.Engine.INTERP;
+    TranslatorBackend.Engine engine = TranslatorBackend.Engine.JIT;
     if (o.engine != null) {
       engine = TranslatorBackend.Engine.byName(o.engine);
       if (engine == null) {
-        Report.error("unknown engine '%s' (this build has: interp)", o.engine);
+        Report.error("unknown engine '%s' (interp or jit)", o.engine);
         printUsage(err);
         throw new LkvmExit(Report.EXIT_USAGE);
       }

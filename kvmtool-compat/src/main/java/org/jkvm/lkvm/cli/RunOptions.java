@@ -66,7 +66,7 @@ final class RunOptions {
     group("BIOS options:");
     opt("--vidmode <n>", "Video mode");
     group("jkvm options:");
-    opt("--engine <interp|jit>", "Engine that runs guest code (default: jit once available, else interp)");
+    opt("--engine <interp|jit>", "Engine that runs guest code (default: jit)");
     opt("--stats", "Print exit and engine statistics when the guest ends");
     opt("--clock <host|virtual>", "Guest time from the host, or from the instruction count (repeatable)");
   }

@@ -22,6 +22,8 @@ public final class Block {
   volatile boolean valid = true;
   /** Executions so far, the translator's heat measure. */
   long executions;
+  /** Translated code, once the block is hot (engine jit); cleared when the code cache evicts it. */
+  volatile Compiled compiled;
 
   Block(long gpa, int codeSize, Insn[] insns, int length, long gpa2) {
     this.gpa = gpa;

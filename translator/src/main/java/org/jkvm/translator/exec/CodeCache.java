@@ -24,13 +24,24 @@ public final class CodeCache implements CodeWriteListener {
   private final ConcurrentHashMap<Long, Set<Long>> byPage = new ConcurrentHashMap<>();
   private final List<SoftTlb> tlbs = new CopyOnWriteArrayList<>();
   long invalidations;
+  /** The translator of this VM, or null when the engine only interprets. */
+  final BlockCompiler jit;
 
   public CodeCache(PhysicalMemory mem) {
+    this(mem, false);
+  }
+
+  public CodeCache(PhysicalMemory mem, boolean translate) {
     this.mem = mem;
+    this.jit = translate ? new BlockCompiler() : null;
     this.blocks = Caffeine.newBuilder().maximumSize(MAX_BLOCKS).executor(Runnable::run)
         .removalListener((Long k, Block b, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
           if (b != null) {
             b.valid = false;
+            b.compiled = null;
+          }
+          if (jit != null) {
+            jit.invalidate(k);
           }
         }).build();
     mem.addCodeWriteListener(this);
@@ -77,6 +88,9 @@ public final class CodeCache implements CodeWriteListener {
         b.valid = false;
       }
       blocks.invalidate(k);
+      if (jit != null) {
+        jit.invalidate(k);
+      }
     }
     invalidations++;
   }

@@ -52,10 +52,16 @@ public final class Interpreter implements Backend.VcpuBackend {
   private long blocksBuilt;
   private long crossPageDecodes;
   private long jumpCacheMisses;
+  /** The translator, or null when this vCPU only interprets (engine interp, or -Djkvm.trace). */
+  private final BlockCompiler jit;
+  /** Set by translated code on a guest fault: the index of the faulting instruction in its block. */
+  int faultIndex;
+  private long compiledRuns;
 
   public Interpreter(CpuState c, CodeCache cache) {
     this.c = c;
     this.cache = cache;
+    this.jit = TRACE > 0 ? null : cache.jit; // the trace ring records single instructions
     cache.registerTlb(c.tlb);
     c.tlb.setFlushListener(this::flushJumpCache);
   }
@@ -95,6 +101,10 @@ public final class Interpreter implements Backend.VcpuBackend {
     out.append(String.format("  %-22s %12d%n", "code page writes", cache.invalidations));
     out.append(String.format("  %-22s %12d%n", "TLB fills", c.tlb.fills));
     out.append(String.format("  %-22s %12d%n", "TLB flushes", c.tlb.flushes));
+    if (jit != null) {
+      out.append(String.format("  %-22s %12d%n", "jit block runs", compiledRuns));
+      jit.appendStats(out);
+    }
   }
 
   @Override
@@ -123,7 +133,15 @@ public final class Interpreter implements Backend.VcpuBackend {
           // event is taken at the very next boundary (STI;NOP;CLI takes a pending interrupt after the NOP).
           execute(b, 1);
         } else {
-          execute(b);
+          Compiled code = b.compiled;
+          if (code != null) {
+            runCompiled(b, code);
+          } else {
+            execute(b);
+            if (jit != null && b.executions >= BlockCompiler.THRESHOLD && b.valid) {
+              jit.compile(b);
+            }
+          }
         }
       } catch (GuestFault f) {
         // Raised by a block lookup (instruction fetch #PF, CS limit #GP): RIP is already right.
@@ -311,7 +329,7 @@ public final class Interpreter implements Backend.VcpuBackend {
    * NMIs are blocked, external interrupts when IF = 1 (the shadow is handled by the caller). A masked interrupt that stays pending
    * must not end every block.
    */
-  private static boolean eventDeliverable(CpuState c) {
+  static boolean eventDeliverable(CpuState c) {
     int ev = c.events;
     if ((ev & ~(CpuState.EVENT_INTR | CpuState.EVENT_NMI)) != 0) {
       return true;
@@ -325,6 +343,30 @@ public final class Interpreter implements Backend.VcpuBackend {
 
   private void execute(Block b) {
     execute(b, b.insns.length);
+  }
+
+  /**
+   * Runs block {@code b} through its translated code: the same effects as {@link #execute(Block)},
+   * including the instruction count and the precise RIP of a faulting instruction.
+   */
+  private void runCompiled(Block b, Compiled code) {
+    compiledRuns++;
+    int n;
+    try {
+      n = code.run(c, b, this);
+    } catch (GuestFault f) {
+      c.interruptShadow = false;
+      retired += faultIndex;
+      if (TRACE_INT.isDebugEnabled()) {
+        traceException(f, b.insns[faultIndex]);
+      }
+      Interrupts.deliverException(c, f);
+      return;
+    }
+    Insn[] insns = b.insns;
+    c.interruptShadow = (insns[n - 1].entry.flags & org.jkvm.translator.isa.OpEntry.SHADOW) != 0
+        && n == insns.length && c.interruptShadow;
+    retired += n;
   }
 
   /** Runs the first {@code limit} instructions of block {@code b}. */
