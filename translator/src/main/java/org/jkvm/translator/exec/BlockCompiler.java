@@ -50,7 +50,8 @@ final class BlockCompiler {
   private static final String INSN_DESC = Type.getDescriptor(Insn.class);
   private static final String HANDLER = Type.getInternalName(Handler.class);
   private static final String RUN_DESC = Type.getMethodDescriptor(Type.INT_TYPE, Type.getType(CpuState.class),
-      Type.getType(Block.class), Type.getType(Interpreter.class));
+      Type.getType(Block.class), Type.getType(Interpreter.class), Type.INT_TYPE);
+  private static final String JITOPS = Type.getInternalName(JitOps.class);
   private static final String SEM_DESC = "(" + Type.getDescriptor(CpuState.class) + INSN_DESC + ")V";
   private static final org.objectweb.asm.Handle CLASS_DATA_AT = new org.objectweb.asm.Handle(H_INVOKESTATIC,
       "java/lang/invoke/MethodHandles", "classDataAt",
@@ -60,14 +61,15 @@ final class BlockCompiler {
   private static final int L_C = 1;
   private static final int L_B = 2;
   private static final int L_IT = 3;
-  private static final int L_BASE = 4;
-  private static final int L_K = 6;
-  private static final int L_F = 7;
 
   /** owner/name of a handler's static method, or null when it must be called through the interface. */
   private static final Map<Handler, String[]> TARGETS = new IdentityHashMap<>();
 
-  private final Cache<Long, Compiled> cache;
+  private final Cache<Long, Compiled> code;
+  /** Where region members are looked up; null in tests that compile single blocks. */
+  private final CodeCache blocks;
+  /** The emitter at work (compilation is serialised by this compiler's lock). */
+  private Emitter emitter;
 
   // Statistics (guarded by this).
   long compiled;
@@ -75,9 +77,13 @@ final class BlockCompiler {
   long bytecodeBytes;
   long handlerCalls;
   long interfaceCalls;
+  long regionBlocks;
+  long inlined;
+  long deadFlags;
 
-  BlockCompiler() {
-    cache = Caffeine.newBuilder().maximumWeight(MAX_BYTES).weigher((Long k, Compiled v) -> v.bytes)
+  BlockCompiler(CodeCache blocks) {
+    this.blocks = blocks;
+    code = Caffeine.newBuilder().maximumWeight(MAX_BYTES).weigher((Long k, Compiled v) -> v.bytes)
         .executor(Runnable::run)
         .removalListener((Long k, Compiled v, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
           if (v != null && v.block.compiled == v) {
@@ -88,11 +94,11 @@ final class BlockCompiler {
 
   /** Forgets the code of a block whose page was written. */
   void invalidate(long key) {
-    cache.invalidate(key);
+    code.invalidate(key);
   }
 
   long size() {
-    return cache.estimatedSize();
+    return code.estimatedSize();
   }
 
   /** Translates {@code b} and attaches the code to it; a block that cannot be translated stays interpreted. */
@@ -101,24 +107,34 @@ final class BlockCompiler {
       return;
     }
     long t0 = System.nanoTime();
-    byte[] code = generate(b);
+    List<Block> r = region(b);
+    byte[] bytes = generate(r);
+    while (bytes.length > MAX_CLASS_BYTES && r.size() > 1) {
+      r = r.subList(0, r.size() / 2);
+      bytes = generate(r);
+    }
     if (CHECK) {
-      check(code);
+      check(bytes);
+    }
+    List<Object> data = new ArrayList<>(r);
+    for (Block x : r) {
+      data.addAll(List.of(x.insns));
     }
     Compiled cc;
     try {
-      MethodHandles.Lookup h = LOOKUP.defineHiddenClassWithClassData(code, List.of(b.insns), false);
+      MethodHandles.Lookup h = LOOKUP.defineHiddenClassWithClassData(bytes, List.copyOf(data), false);
       MethodHandle ctor = h.findConstructor(h.lookupClass(), MethodType.methodType(void.class, Block.class,
           int.class));
-      cc = (Compiled) ctor.invoke(b, code.length);
+      cc = (Compiled) ctor.invoke(b, bytes.length);
     } catch (Throwable e) {
       throw new IllegalStateException("jit: generated class for block at " + Long.toHexString(b.gpa)
           + " was rejected", e);
     }
     b.compiled = cc;
-    cache.put(Block.key(b.gpa, b.codeSize), cc);
+    code.put(Block.key(b.gpa, b.codeSize), cc);
     compiled++;
-    bytecodeBytes += code.length;
+    regionBlocks += r.size();
+    bytecodeBytes += bytes.length;
     compileNanos += System.nanoTime() - t0;
   }
 
@@ -132,8 +148,194 @@ final class BlockCompiler {
     }
   }
 
-  /** The class file for {@code b}. */
-  byte[] generate(Block b) {
+  /** Blocks of one region at most: the entry and the blocks its direct branches reach in its page. */
+  static final int MAX_REGION_BLOCKS = 16;
+  /** Instructions of one region at most, before the bytecode-size check. */
+  static final int MAX_REGION_INSNS = 160;
+  /** Class files above this size are regenerated with fewer blocks (DESIGN.md rule 5: methods < 8000 bytes). */
+  static final int MAX_CLASS_BYTES = 7900;
+
+  /**
+   * The region entered at {@code entry}: the entry block, then (breadth first) the blocks already decoded
+   * that its fall-through and direct branch targets reach in the same physical page, in the same code size.
+   * Blocks that cross into another page are left out (they would need their second page checked).
+   */
+  List<Block> region(Block entry) {
+    List<Block> r = new ArrayList<>();
+    r.add(entry);
+    if (blocks == null || entry.gpa2 >= 0) {
+      return r;
+    }
+    long page = entry.gpa & org.jkvm.mmu.PhysicalMemory.PAGE_MASK;
+    int insns = entry.insns.length;
+    for (int q = 0; q < r.size() && r.size() < MAX_REGION_BLOCKS; q++) {
+      for (long t : successors(r.get(q))) {
+        if ((t & org.jkvm.mmu.PhysicalMemory.PAGE_MASK) != page || indexOf(r, t) >= 0) {
+          continue;
+        }
+        Block y = blocks.get(t, entry.codeSize);
+        if (y == null || !y.valid || y.gpa2 >= 0 || insns + y.insns.length > MAX_REGION_INSNS
+            || r.size() >= MAX_REGION_BLOCKS) {
+          continue;
+        }
+        r.add(y);
+        insns += y.insns.length;
+      }
+    }
+    return r;
+  }
+
+  private static int indexOf(List<Block> r, long gpa) {
+    for (int j = 0; j < r.size(); j++) {
+      if (r.get(j).gpa == gpa) {
+        return j;
+      }
+    }
+    return -1;
+  }
+
+  /** Physical addresses where control may go after block {@code x}, where they are known statically. */
+  private static long[] successors(Block x) {
+    Insn last = x.insns[x.insns.length - 1];
+    long end = x.gpa + x.length;
+    if (!last.endsBlock()) {
+      return new long[] {end};
+    }
+    String br = nearBranch(last);
+    if (br == null) {
+      return new long[0];
+    }
+    switch (br) {
+      case "jcc": case "loop": case "loope": case "loopne": case "jcxz":
+        return new long[] {end + last.imm, end};
+      case "jmp":
+        return new long[] {end + last.imm};
+      case "call": case "callIndirect":
+        return new long[] {end}; // where the callee returns; a RET dispatches there
+      default:
+        return new long[0];
+    }
+  }
+
+  /**
+   * The name of a near branch's semantics method (it sets RIP and nothing that decoding depends on, so a
+   * region may continue at the new RIP), or null.
+   */
+  static String nearBranch(Insn i) {
+    String[] t = target(i.handler);
+    if (t == null || !t[0].equals("org/jkvm/translator/sem/Branch")) {
+      return null;
+    }
+    switch (t[1]) {
+      case "jcc": case "jmp": case "loop": case "loope": case "loopne": case "jcxz": case "call": case "ret":
+      case "jmpIndirect": case "callIndirect":
+        return t[1];
+      default:
+        return null;
+    }
+  }
+
+  // Locals of the generated run method.
+  private static final int L_BUDGET = 4;
+  private static final int L_ENTRY = 5;
+  private static final int L_BASE2 = 7;
+  private static final int L_K2 = 9;
+  private static final int L_N = 10;
+  private static final int L_CUR = 11;
+  private static final int L_GPR = 12;
+  private static final int L_A = 13;
+  private static final int L_B2 = 15;
+  private static final int L_R = 17;
+  private static final int L_T = 19;
+  private static final int L_F2 = 21;
+
+  // Inline forms.
+  static final int IK_NONE = 0;
+  static final int IK_MOV = 1;
+  static final int IK_ALU = 2;
+  static final int IK_INCDEC = 3;
+  static final int IK_LEA = 4;
+
+  /** Which inline form, if any, {@code i} has: register-only forms that cannot fault. */
+  static int inlineKind(Insn i) {
+    if (!INLINE || i.atomic || i.has(Insn.PFX_LOCK) || i.k0 != Insn.K_REG || (i.s0 != 4 && i.s0 != 8)
+        || i.k2 != Insn.K_NONE) {
+      return IK_NONE;
+    }
+    String[] t = target(i.handler);
+    if (t == null) {
+      return IK_NONE;
+    }
+    boolean src = i.k1 == Insn.K_IMM || i.k1 == Insn.K_REG && i.s1 == i.s0;
+    if (t[0].equals("org/jkvm/translator/sem/DataXfer")) {
+      if (t[1].equals("mov") && src) {
+        return IK_MOV;
+      }
+      if (t[1].equals("lea") && i.k1 == Insn.K_MEM && (i.addrSize == 4 || i.addrSize == 8)) {
+        return IK_LEA;
+      }
+      return IK_NONE;
+    }
+    if (t[0].equals("org/jkvm/translator/sem/Alu")) {
+      switch (t[1]) {
+        case "add": case "sub": case "and": case "or": case "xor": case "cmp": case "test":
+          return src ? IK_ALU : IK_NONE;
+        case "inc": case "dec":
+          return i.k1 == Insn.K_NONE ? IK_INCDEC : IK_NONE;
+        default:
+          return IK_NONE;
+      }
+    }
+    return IK_NONE;
+  }
+
+  /** Inline forms on ({@code -Djkvm.jit.inline=false} calls the semantics methods for everything). */
+  static final boolean INLINE = !"false".equals(System.getProperty("jkvm.jit.inline"));
+
+  /** Whether inline {@code i} writes all six arithmetic flags without reading any. */
+  private static boolean pureFlagWriter(Insn i) {
+    return inlineKind(i) == IK_ALU;
+  }
+
+  /** Whether the flags of instruction {@code k} are overwritten before anything can read or fault. */
+  private static boolean flagsDead(Insn[] insns, int k) {
+    for (int j = k + 1; j < insns.length; j++) {
+      int ik = inlineKind(insns[j]);
+      if (ik == IK_MOV || ik == IK_LEA) {
+        continue;
+      }
+      return pureFlagWriter(insns[j]);
+    }
+    return false;
+  }
+
+  /**
+   * The inline ALU instruction whose A/B/R locals a Jcc at {@code last} can test directly (64-bit code,
+   * SUB/CMP or a logical operation, nothing but MOV/LEA between), or null.
+   */
+  private static Insn fusable(Block b, Insn[] insns, int last) {
+    Insn j = insns[last];
+    if (!INLINE || b.codeSize != 8 || j.opSize != 8 || !"jcc".equals(nearBranch(j))
+        || ((j.opcode & 0xF) >>> 1) == 5) {
+      return null;
+    }
+    for (int k = last - 1; k >= 0; k--) {
+      Insn i = insns[k];
+      int ik = inlineKind(i);
+      if (ik == IK_MOV || ik == IK_LEA) {
+        continue;
+      }
+      if (ik != IK_ALU) {
+        return null;
+      }
+      String op = target(i.handler)[1];
+      return op.equals("add") ? null : i;
+    }
+    return null;
+  }
+
+  /** The class file for the region {@code r} (entry first). */
+  byte[] generate(List<Block> r) {
     ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
       @Override
       protected String getCommonSuperClass(String a, String b2) {
@@ -150,108 +352,472 @@ final class BlockCompiler {
     ctor.visitInsn(RETURN);
     ctor.visitMaxs(0, 0);
     ctor.visitEnd();
-
-    MethodVisitor mv = cw.visitMethod(ACC_FINAL, "run", RUN_DESC, null, null);
-    mv.visitCode();
-    Label start = new Label();
-    Label end = new Label();
-    Label handler = new Label();
-    mv.visitTryCatchBlock(start, end, handler, Type.getInternalName(GuestFault.class));
-    mv.visitVarInsn(ALOAD, L_C);
-    mv.visitFieldInsn(GETFIELD, CPU, "rip", "J");
-    mv.visitVarInsn(LSTORE, L_BASE);
-    mv.visitInsn(ICONST_0);
-    mv.visitVarInsn(ISTORE, L_K);
-    mv.visitLabel(start);
-    Insn[] insns = b.insns;
-    int n = insns.length;
-    for (int k = 0; k < n; k++) {
-      Insn i = insns[k];
-      if (k > 0) {
-        push(mv, k);
-        mv.visitVarInsn(ISTORE, L_K);
-      }
-      // c.rip = base + end of the instruction, as the interpreter sets it before the handler runs
-      mv.visitVarInsn(ALOAD, L_C);
-      mv.visitVarInsn(LLOAD, L_BASE);
-      mv.visitLdcInsn((long) (i.offsetInBlock + i.len));
-      mv.visitInsn(LADD);
-      mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
-      Label after = new Label();
-      if (i.atomic) {
-        Label plain = new Label();
-        mv.visitVarInsn(ALOAD, L_C);
-        mv.visitFieldInsn(GETFIELD, CPU, "atomics", "Z");
-        mv.visitJumpInsn(IFEQ, plain);
-        mv.visitVarInsn(ALOAD, L_C);
-        insn(mv, k);
-        mv.visitMethodInsn(INVOKESTATIC, "org/jkvm/translator/sem/Locked", "exec", SEM_DESC, false);
-        mv.visitJumpInsn(GOTO, after);
-        mv.visitLabel(plain);
-      }
-      call(mv, i, k);
-      mv.visitLabel(after);
-      if (k < n - 1) {
-        // the interpreter's checks after an instruction: self-modified block, deliverable event
-        Label ok = new Label();
-        mv.visitVarInsn(ALOAD, L_B);
-        mv.visitFieldInsn(GETFIELD, BLOCK, "valid", "Z");
-        mv.visitJumpInsn(IFNE, ok);
-        push(mv, k + 1);
-        mv.visitInsn(IRETURN);
-        mv.visitLabel(ok);
-        Label next = new Label();
-        mv.visitVarInsn(ALOAD, L_C);
-        mv.visitFieldInsn(GETFIELD, CPU, "events", "I");
-        mv.visitJumpInsn(IFEQ, next);
-        mv.visitVarInsn(ALOAD, L_C);
-        mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(Interpreter.class), "eventDeliverable",
-            "(L" + CPU + ";)Z", false);
-        mv.visitJumpInsn(IFEQ, next);
-        push(mv, k + 1);
-        mv.visitInsn(IRETURN);
-        mv.visitLabel(next);
-      }
-    }
-    mv.visitLabel(end);
-    push(mv, n);
-    mv.visitInsn(IRETURN);
-    mv.visitLabel(handler);
-    mv.visitVarInsn(ASTORE, L_F);
-    mv.visitVarInsn(ALOAD, L_C);
-    mv.visitVarInsn(ALOAD, L_B);
-    mv.visitVarInsn(ALOAD, L_IT);
-    mv.visitVarInsn(LLOAD, L_BASE);
-    mv.visitVarInsn(ILOAD, L_K);
-    mv.visitVarInsn(ALOAD, L_F);
-    mv.visitMethodInsn(INVOKESTATIC, SUPER, "fault", "(L" + CPU + ";L" + BLOCK + ";"
-        + Type.getDescriptor(Interpreter.class) + "JI" + Type.getDescriptor(GuestFault.class) + ")"
-        + Type.getDescriptor(GuestFault.class), false);
-    mv.visitInsn(ATHROW);
-    mv.visitMaxs(0, 0);
-    mv.visitEnd();
+    new Emitter(cw.visitMethod(ACC_FINAL, "run", RUN_DESC, null, null), r).emit();
     cw.visitEnd();
     return cw.toByteArray();
   }
 
-  /** Pushes instruction {@code k} of the class data: a dynamic constant, folded by HotSpot. */
-  private static void insn(MethodVisitor mv, int k) {
-    mv.visitLdcInsn(new ConstantDynamic("_", INSN_DESC, CLASS_DATA_AT, k));
+  /** Emits the run method of one region. */
+  private final class Emitter {
+    final MethodVisitor mv;
+    final List<Block> r;
+    final Block entry;
+    final Label[] enter;
+    final Label[] body;
+    final int[] firstInsn;
+    final Label retN = new Label();
+    final Label chain = new Label();
+
+    Emitter(MethodVisitor mv, List<Block> r) {
+      emitter = this;
+      this.mv = mv;
+      this.r = r;
+      this.entry = r.get(0);
+      enter = new Label[r.size()];
+      body = new Label[r.size()];
+      firstInsn = new int[r.size()];
+      int f = r.size();
+      for (int j = 0; j < r.size(); j++) {
+        enter[j] = new Label();
+        body[j] = new Label();
+        firstInsn[j] = f;
+        f += r.get(j).insns.length;
+      }
+    }
+
+    void emit() {
+      mv.visitCode();
+      Label start = new Label();
+      Label end = new Label();
+      Label handler = new Label();
+      mv.visitTryCatchBlock(start, end, handler, Type.getInternalName(GuestFault.class));
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitFieldInsn(GETFIELD, CPU, "rip", "J");
+      mv.visitInsn(DUP2);
+      mv.visitVarInsn(LSTORE, L_ENTRY);
+      mv.visitVarInsn(LSTORE, L_BASE2);
+      mv.visitInsn(ICONST_0);
+      mv.visitVarInsn(ISTORE, L_K2);
+      mv.visitInsn(ICONST_0);
+      mv.visitVarInsn(ISTORE, L_N);
+      mv.visitVarInsn(ALOAD, L_B);
+      mv.visitVarInsn(ASTORE, L_CUR);
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitFieldInsn(GETFIELD, CPU, "gpr", "[J");
+      mv.visitVarInsn(ASTORE, L_GPR);
+      mv.visitLabel(start);
+      mv.visitJumpInsn(GOTO, body[0]);
+      for (int j = 0; j < r.size(); j++) {
+        block(j);
+      }
+      // Between blocks: the budget, deliverable events, then the block at the new RIP if it is ours.
+      mv.visitLabel(chain);
+      checks(null);
+      dispatch();
+      mv.visitLabel(end);
+      mv.visitLabel(retN);
+      mv.visitVarInsn(ILOAD, L_N);
+      mv.visitInsn(IRETURN);
+      mv.visitLabel(handler);
+      mv.visitVarInsn(ASTORE, L_F2);
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitVarInsn(ALOAD, L_CUR);
+      mv.visitVarInsn(ALOAD, L_IT);
+      mv.visitVarInsn(LLOAD, L_BASE2);
+      mv.visitVarInsn(ILOAD, L_K2);
+      mv.visitVarInsn(ILOAD, L_N);
+      mv.visitVarInsn(ALOAD, L_F2);
+      mv.visitMethodInsn(INVOKESTATIC, SUPER, "fault", "(L" + CPU + ";L" + BLOCK + ";"
+          + Type.getDescriptor(Interpreter.class) + "JII" + Type.getDescriptor(GuestFault.class) + ")"
+          + Type.getDescriptor(GuestFault.class), false);
+      mv.visitInsn(ATHROW);
+      mv.visitMaxs(0, 0);
+      mv.visitEnd();
+    }
+
+    /** Budget and events: return n if the region must stop, else go on (to {@code go}, or fall through). */
+    void checks(Label go) {
+      mv.visitVarInsn(ILOAD, L_N);
+      mv.visitVarInsn(ILOAD, L_BUDGET);
+      mv.visitJumpInsn(IF_ICMPGE, retN);
+      Label ok = go != null ? go : new Label();
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitFieldInsn(GETFIELD, CPU, "events", "I");
+      mv.visitJumpInsn(IFEQ, ok);
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(Interpreter.class), "eventDeliverable",
+          "(L" + CPU + ";)Z", false);
+      mv.visitJumpInsn(IFNE, retN);
+      if (go != null) {
+        mv.visitJumpInsn(GOTO, go);
+      } else {
+        mv.visitLabel(ok);
+      }
+    }
+
+    /** Continues at the region block that starts at c.rip, or returns. */
+    void dispatch() {
+      long lo = Long.MAX_VALUE;
+      long hi = Long.MIN_VALUE;
+      for (Block x : r) {
+        lo = Math.min(lo, x.gpa - entry.gpa);
+        hi = Math.max(hi, x.gpa - entry.gpa);
+      }
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitFieldInsn(GETFIELD, CPU, "rip", "J");
+      mv.visitVarInsn(LLOAD, L_ENTRY);
+      mv.visitInsn(LSUB);
+      mv.visitVarInsn(LSTORE, L_T);
+      mv.visitVarInsn(LLOAD, L_T);
+      mv.visitLdcInsn(lo);
+      mv.visitInsn(LCMP);
+      mv.visitJumpInsn(IFLT, retN);
+      mv.visitVarInsn(LLOAD, L_T);
+      mv.visitLdcInsn(hi);
+      mv.visitInsn(LCMP);
+      mv.visitJumpInsn(IFGT, retN);
+      mv.visitVarInsn(LLOAD, L_T);
+      mv.visitInsn(L2I);
+      Integer[] order = new Integer[r.size()];
+      for (int j = 0; j < order.length; j++) {
+        order[j] = j;
+      }
+      java.util.Arrays.sort(order, (x, y) -> Long.compare(r.get(x).gpa, r.get(y).gpa));
+      int[] keys = new int[order.length];
+      Label[] labels = new Label[order.length];
+      for (int q = 0; q < order.length; q++) {
+        keys[q] = (int) (r.get(order[q]).gpa - entry.gpa);
+        labels[q] = enter[order[q]];
+      }
+      mv.visitLookupSwitchInsn(retN, keys, labels);
+    }
+
+    void blockConst(int j) {
+      mv.visitLdcInsn(new ConstantDynamic("_", "L" + BLOCK + ";", CLASS_DATA_AT, j));
+    }
+
+    void insnConst(int j, int k) {
+      mv.visitLdcInsn(new ConstantDynamic("_", INSN_DESC, CLASS_DATA_AT, firstInsn[j] + k));
+    }
+
+    void setShadowFalse() {
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitInsn(ICONST_0);
+      mv.visitFieldInsn(PUTFIELD, CPU, "interruptShadow", "Z");
+    }
+
+    /** c.rip = base + {@code off}. */
+    void setRip(long off) {
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitVarInsn(LLOAD, L_BASE2);
+      if (off != 0) {
+        mv.visitLdcInsn(off);
+        mv.visitInsn(LADD);
+      }
+      mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
+    }
+
+    void block(int j) {
+      Block x = r.get(j);
+      Insn[] insns = x.insns;
+      int n = insns.length;
+      // Entered from another region block: it must still be valid (and within the CS limit).
+      mv.visitLabel(enter[j]);
+      blockConst(j);
+      mv.visitFieldInsn(GETFIELD, BLOCK, "valid", "Z");
+      mv.visitJumpInsn(IFEQ, retN);
+      if (x.codeSize != 8) {
+        mv.visitVarInsn(ALOAD, L_C);
+        mv.visitFieldInsn(GETFIELD, CPU, "rip", "J");
+        mv.visitLdcInsn(0xFFFF_FFFFL);
+        mv.visitInsn(LAND);
+        mv.visitVarInsn(ALOAD, L_C);
+        mv.visitFieldInsn(GETFIELD, CPU, "segLimit", "[I");
+        push(mv, CpuState.CS);
+        mv.visitInsn(IALOAD);
+        mv.visitInsn(I2L);
+        mv.visitLdcInsn(0xFFFF_FFFFL);
+        mv.visitInsn(LAND);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFGT, retN);
+      }
+      mv.visitVarInsn(LLOAD, L_ENTRY);
+      if (x.gpa != entry.gpa) {
+        mv.visitLdcInsn(x.gpa - entry.gpa);
+        mv.visitInsn(LADD);
+      }
+      mv.visitVarInsn(LSTORE, L_BASE2);
+      blockConst(j);
+      mv.visitVarInsn(ASTORE, L_CUR);
+      mv.visitLabel(body[j]);
+      Insn fused = fusable(x, insns, n - 1);
+      boolean lastInline = false;
+      for (int k = 0; k < n; k++) {
+        Insn i = insns[k];
+        int ik = inlineKind(i);
+        lastInline = ik != IK_NONE;
+        if (ik != IK_NONE) {
+          inline(i, ik, k, insns);
+          continue;
+        }
+        push(mv, k);
+        mv.visitVarInsn(ISTORE, L_K2);
+        if (k == n - 1 && fused != null) {
+          fusedJcc(j, x, i, fused);
+          return;
+        }
+        setRip(i.offsetInBlock + i.len);
+        Label after = new Label();
+        if (i.atomic) {
+          Label plain = new Label();
+          mv.visitVarInsn(ALOAD, L_C);
+          mv.visitFieldInsn(GETFIELD, CPU, "atomics", "Z");
+          mv.visitJumpInsn(IFEQ, plain);
+          mv.visitVarInsn(ALOAD, L_C);
+          insnConst(j, k);
+          mv.visitMethodInsn(INVOKESTATIC, "org/jkvm/translator/sem/Locked", "exec", SEM_DESC, false);
+          mv.visitJumpInsn(GOTO, after);
+          mv.visitLabel(plain);
+        }
+        call(mv, i, j, k);
+        mv.visitLabel(after);
+        if (k < n - 1) {
+          // the interpreter's checks after an instruction: self-modified block, deliverable event
+          Label stop = new Label();
+          Label next = new Label();
+          Label ok = new Label();
+          mv.visitVarInsn(ALOAD, L_CUR);
+          mv.visitFieldInsn(GETFIELD, BLOCK, "valid", "Z");
+          mv.visitJumpInsn(IFNE, ok);
+          mv.visitLabel(stop);
+          setShadowFalse();
+          mv.visitVarInsn(ILOAD, L_N);
+          push(mv, k + 1);
+          mv.visitInsn(IADD);
+          mv.visitInsn(IRETURN);
+          mv.visitLabel(ok);
+          mv.visitVarInsn(ALOAD, L_C);
+          mv.visitFieldInsn(GETFIELD, CPU, "events", "I");
+          mv.visitJumpInsn(IFEQ, next);
+          mv.visitVarInsn(ALOAD, L_C);
+          mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(Interpreter.class), "eventDeliverable",
+              "(L" + CPU + ";)Z", false);
+          mv.visitJumpInsn(IFNE, stop);
+          mv.visitLabel(next);
+        }
+      }
+      Insn last = insns[n - 1];
+      if (lastInline) {
+        setRip(x.length);
+      }
+      mv.visitIincInsn(L_N, n);
+      if ((last.entry.flags & org.jkvm.translator.isa.OpEntry.SHADOW) == 0) {
+        setShadowFalse();
+      }
+      if (!last.endsBlock() || nearBranch(last) != null) {
+        mv.visitJumpInsn(GOTO, chain);
+      } else {
+        mv.visitJumpInsn(GOTO, retN);
+      }
+    }
+
+    /** A Jcc that tests the locals of the ALU instruction {@code alu} before it. */
+    void fusedJcc(int j, Block x, Insn i, Insn alu) {
+      int cc = i.opcode & 0xF;
+      String op = target(alu.handler)[1];
+      boolean sub = op.equals("sub") || op.equals("cmp");
+      push(mv, cc);
+      push(mv, alu.s0);
+      if (sub) {
+        mv.visitVarInsn(LLOAD, L_A);
+        mv.visitVarInsn(LLOAD, L_B2);
+        mv.visitVarInsn(LLOAD, L_R);
+        mv.visitMethodInsn(INVOKESTATIC, JITOPS, "condSub", "(IIJJJ)Z", false);
+      } else {
+        mv.visitVarInsn(LLOAD, L_R);
+        mv.visitMethodInsn(INVOKESTATIC, JITOPS, "condLogic", "(IIJ)Z", false);
+      }
+      Label notTaken = new Label();
+      mv.visitJumpInsn(IFEQ, notTaken);
+      long end = i.offsetInBlock + i.len;
+      transfer(x, end + i.imm, true, x.insns.length);
+      mv.visitLabel(notTaken);
+      transfer(x, end, false, x.insns.length);
+    }
+
+    /** Sets RIP to base + {@code off} and goes to the region block there (after the checks), or returns. */
+    void transfer(Block x, long off, boolean branch, int n) {
+      int m = indexOf(r, x.gpa + off);
+      if (branch && m < 0) {
+        mv.visitVarInsn(ALOAD, L_C);
+        mv.visitVarInsn(LLOAD, L_BASE2);
+        mv.visitLdcInsn(off);
+        mv.visitInsn(LADD);
+        mv.visitMethodInsn(INVOKESTATIC, JITOPS, "near64", "(J)J", false);
+        mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
+      } else {
+        setRip(off);
+      }
+      mv.visitIincInsn(L_N, n);
+      setShadowFalse();
+      if (m < 0) {
+        mv.visitJumpInsn(GOTO, retN);
+      } else {
+        checks(enter[m]);
+      }
+    }
+
+    void loadReg(int reg, int size) {
+      mv.visitVarInsn(ALOAD, L_GPR);
+      push(mv, reg);
+      mv.visitInsn(LALOAD);
+      if (size == 4) {
+        mv.visitLdcInsn(0xFFFF_FFFFL);
+        mv.visitInsn(LAND);
+      }
+    }
+
+    /** gpr[reg] = local {@code from} (already zero-extended to the operand size). */
+    void storeReg(int reg, int from) {
+      mv.visitVarInsn(ALOAD, L_GPR);
+      push(mv, reg);
+      mv.visitVarInsn(LLOAD, from);
+      mv.visitInsn(LASTORE);
+    }
+
+    void loadSrc(Insn i) {
+      if (i.k1 == Insn.K_IMM) {
+        mv.visitLdcInsn(i.imm & JitOps.mask(i.s0));
+      } else {
+        loadReg(i.r1, i.s0);
+      }
+    }
+
+    void maskTo(int size) {
+      if (size == 4) {
+        mv.visitLdcInsn(0xFFFF_FFFFL);
+        mv.visitInsn(LAND);
+      }
+    }
+
+    void flags(int kind, int size, int src) {
+      mv.visitVarInsn(ALOAD, L_C);
+      push(mv, org.jkvm.runtime.Flags.ccOp(kind, size));
+      mv.visitFieldInsn(PUTFIELD, CPU, "ccOp", "I");
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitVarInsn(LLOAD, L_R);
+      mv.visitFieldInsn(PUTFIELD, CPU, "ccDst", "J");
+      mv.visitVarInsn(ALOAD, L_C);
+      if (src < 0) {
+        mv.visitInsn(LCONST_0);
+      } else {
+        mv.visitVarInsn(LLOAD, src);
+      }
+      mv.visitFieldInsn(PUTFIELD, CPU, "ccSrc", "J");
+    }
+
+    void inline(Insn i, int ik, int k, Insn[] insns) {
+      inlined++;
+      switch (ik) {
+        case IK_MOV:
+          loadSrc(i);
+          mv.visitVarInsn(LSTORE, L_T);
+          storeReg(i.r0, L_T);
+          return;
+        case IK_LEA: {
+          mv.visitLdcInsn(i.disp);
+          if (i.base == Insn.BASE_RIP) {
+            mv.visitVarInsn(LLOAD, L_BASE2);
+            mv.visitLdcInsn((long) (i.offsetInBlock + i.len));
+            mv.visitInsn(LADD);
+            mv.visitInsn(LADD);
+          } else if (i.base >= 0) {
+            loadReg(i.base, 8);
+            mv.visitInsn(LADD);
+          }
+          if (i.index >= 0) {
+            loadReg(i.index, 8);
+            if (i.scale != 0) {
+              push(mv, i.scale);
+              mv.visitInsn(LSHL);
+            }
+            mv.visitInsn(LADD);
+          }
+          maskTo(Math.min(i.addrSize, i.s0));
+          mv.visitVarInsn(LSTORE, L_T);
+          storeReg(i.r0, L_T);
+          return;
+        }
+        case IK_ALU: {
+          String op = target(i.handler)[1];
+          loadReg(i.r0, i.s0);
+          mv.visitVarInsn(LSTORE, L_A);
+          loadSrc(i);
+          mv.visitVarInsn(LSTORE, L_B2);
+          mv.visitVarInsn(LLOAD, L_A);
+          mv.visitVarInsn(LLOAD, L_B2);
+          int kind;
+          switch (op) {
+            case "add": mv.visitInsn(LADD); kind = org.jkvm.runtime.Flags.ADD; break;
+            case "sub": case "cmp": mv.visitInsn(LSUB); kind = org.jkvm.runtime.Flags.SUB; break;
+            case "and": case "test": mv.visitInsn(LAND); kind = org.jkvm.runtime.Flags.LOGIC; break;
+            case "or": mv.visitInsn(LOR); kind = org.jkvm.runtime.Flags.LOGIC; break;
+            default: mv.visitInsn(LXOR); kind = org.jkvm.runtime.Flags.LOGIC; break;
+          }
+          maskTo(i.s0);
+          mv.visitVarInsn(LSTORE, L_R);
+          if (!op.equals("cmp") && !op.equals("test")) {
+            storeReg(i.r0, L_R);
+          }
+          if (!flagsDead(insns, k)) {
+            flags(kind, i.s0, kind == org.jkvm.runtime.Flags.LOGIC ? -1 : L_B2);
+          } else {
+            deadFlags++;
+          }
+          return;
+        }
+        case IK_INCDEC: {
+          boolean inc = target(i.handler)[1].equals("inc");
+          boolean dead = flagsDead(insns, k);
+          if (!dead) {
+            mv.visitVarInsn(ALOAD, L_C);
+            mv.visitMethodInsn(INVOKESTATIC, "org/jkvm/runtime/Flags", "cf", "(L" + CPU + ";)Z", false);
+            mv.visitInsn(I2L);
+            mv.visitVarInsn(LSTORE, L_B2);
+          } else {
+            deadFlags++;
+          }
+          loadReg(i.r0, i.s0);
+          mv.visitInsn(LCONST_1);
+          mv.visitInsn(inc ? LADD : LSUB);
+          maskTo(i.s0);
+          mv.visitVarInsn(LSTORE, L_R);
+          storeReg(i.r0, L_R);
+          if (!dead) {
+            flags(inc ? org.jkvm.runtime.Flags.INC : org.jkvm.runtime.Flags.DEC, i.s0, L_B2);
+          }
+          return;
+        }
+        default:
+          throw new IllegalStateException("inline kind " + ik);
+      }
+    }
   }
 
-  /** handler(c, insn_k): invokestatic of the row's method, else through the Handler interface. */
-  private void call(MethodVisitor mv, Insn i, int k) {
+  /** handler(c, insn): invokestatic of the row's method, else through the Handler interface. */
+  private void call(MethodVisitor mv, Insn i, int j, int k) {
     String[] t = target(i.handler);
+    Emitter e = emitter;
     if (t != null) {
       mv.visitVarInsn(ALOAD, L_C);
-      insn(mv, k);
+      e.insnConst(j, k);
       mv.visitMethodInsn(INVOKESTATIC, t[0], t[1], SEM_DESC, false);
       handlerCalls++;
     } else {
-      insn(mv, k);
+      e.insnConst(j, k);
       mv.visitFieldInsn(GETFIELD, Type.getInternalName(Insn.class), "handler", "L" + HANDLER + ";");
       mv.visitVarInsn(ALOAD, L_C);
-      insn(mv, k);
+      e.insnConst(j, k);
       mv.visitMethodInsn(INVOKEINTERFACE, HANDLER, "exec", SEM_DESC, true);
       interfaceCalls++;
     }
@@ -314,7 +880,10 @@ final class BlockCompiler {
     out.append(String.format("  %-22s %12d%n", "jit blocks compiled", compiled));
     out.append(String.format("  %-22s %12.1f%n", "jit compile ms", compileNanos / 1e6));
     out.append(String.format("  %-22s %12d%n", "jit bytecode bytes", bytecodeBytes));
-    out.append(String.format("  %-22s %12d%n", "jit cached blocks", cache.estimatedSize()));
+    out.append(String.format("  %-22s %12d%n", "jit region blocks", regionBlocks));
+    out.append(String.format("  %-22s %12d%n", "jit inline insns", inlined));
+    out.append(String.format("  %-22s %12d%n", "jit dead flag writes", deadFlags));
+    out.append(String.format("  %-22s %12d%n", "jit cached regions", code.estimatedSize()));
     out.append(String.format("  %-22s %12d%n", "jit interface calls", interfaceCalls));
   }
 

@@ -33,7 +33,7 @@ public final class CodeCache implements CodeWriteListener {
 
   public CodeCache(PhysicalMemory mem, boolean translate) {
     this.mem = mem;
-    this.jit = translate ? new BlockCompiler() : null;
+    this.jit = translate ? new BlockCompiler(this) : null;
     this.blocks = Caffeine.newBuilder().maximumSize(MAX_BLOCKS).executor(Runnable::run)
         .removalListener((Long k, Block b, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
           if (b != null) {

@@ -19,12 +19,17 @@ abstract class Compiled {
     this.bytes = bytes;
   }
 
-  abstract int run(CpuState c, Block b, Interpreter it);
+  /**
+   * Runs from the entry block on, through the blocks of its region, until a block leaves the region, an
+   * event can be delivered, or {@code budget} instructions have retired (at a block boundary); returns the
+   * instructions retired and leaves the interrupt shadow as the interpreter would.
+   */
+  abstract int run(CpuState c, Block b, Interpreter it, int budget);
 
   /** Called by generated exception handlers: precise state for instruction {@code k}, from translation data. */
-  static GuestFault fault(CpuState c, Block b, Interpreter it, long base, int k, GuestFault f) {
+  static GuestFault fault(CpuState c, Block b, Interpreter it, long base, int k, int retired, GuestFault f) {
     c.rip = base + b.insns[k].offsetInBlock;
-    it.faultIndex = k;
+    it.faultIndex = retired + k;
     return f;
   }
 }

@@ -102,7 +102,7 @@ public final class Interpreter implements Backend.VcpuBackend {
     out.append(String.format("  %-22s %12d%n", "TLB fills", c.tlb.fills));
     out.append(String.format("  %-22s %12d%n", "TLB flushes", c.tlb.flushes));
     if (jit != null) {
-      out.append(String.format("  %-22s %12d%n", "jit block runs", compiledRuns));
+      out.append(String.format("  %-22s %12d%n", "jit region runs", compiledRuns));
       jit.appendStats(out);
     }
   }
@@ -346,26 +346,27 @@ public final class Interpreter implements Backend.VcpuBackend {
   }
 
   /**
-   * Runs block {@code b} through its translated code: the same effects as {@link #execute(Block)},
-   * including the instruction count and the precise RIP of a faulting instruction.
+   * Runs block {@code b} through its translated code, which may go on through other blocks of its region:
+   * the same effects as {@link #execute(Block)} on each, including the instruction count and the precise
+   * RIP of a faulting instruction.
    */
   private void runCompiled(Block b, Compiled code) {
     compiledRuns++;
+    // Translated code stops at the first block boundary at or after the next timer poll, where the
+    // interpreter would poll too.
+    int budget = (int) Math.min(Math.max(nextPoll - retired, 1), 1 << 20);
     int n;
     try {
-      n = code.run(c, b, this);
+      n = code.run(c, b, this, budget);
     } catch (GuestFault f) {
       c.interruptShadow = false;
       retired += faultIndex;
       if (TRACE_INT.isDebugEnabled()) {
-        traceException(f, b.insns[faultIndex]);
+        traceException(f, null);
       }
       Interrupts.deliverException(c, f);
       return;
     }
-    Insn[] insns = b.insns;
-    c.interruptShadow = (insns[n - 1].entry.flags & org.jkvm.translator.isa.OpEntry.SHADOW) != 0
-        && n == insns.length && c.interruptShadow;
     retired += n;
   }
 

@@ -50,7 +50,7 @@ class JitTest {
       retired[e.ordinal()] = m.vcpu.instructionsRetired();
       if (e == TranslatorBackend.Engine.JIT) {
         assertTrue(stat(m, "jit blocks compiled") >= 1);
-        assertTrue(stat(m, "jit block runs") >= 998, "the loop body runs translated after its first pass");
+        assertTrue(stat(m, "jit region runs") >= 1, "the loop body runs translated after its first pass");
         assertEquals(0, stat(m, "jit interface calls"));
       }
     }
