@@ -38,10 +38,20 @@ public final class TranslatorBackend implements Backend {
   }
 
   private final Engine engine;
+  private final int jitThreshold;
   private final Map<PhysicalMemory, CodeCache> caches = new IdentityHashMap<>();
 
   public TranslatorBackend(Engine engine) {
+    this(engine, CodeCache.DEFAULT_JIT_THRESHOLD);
+  }
+
+  /**
+   * An engine whose translator compiles a block once it has run {@code jitThreshold} times (0: before it
+   * first runs, as differential tests want); the default comes from {@code -Djkvm.jit.threshold}.
+   */
+  public TranslatorBackend(Engine engine, int jitThreshold) {
     this.engine = engine;
+    this.jitThreshold = jitThreshold;
   }
 
   @Override
@@ -51,7 +61,7 @@ public final class TranslatorBackend implements Backend {
 
   @Override
   public synchronized VcpuBackend createVcpu(CpuState state) {
-    CodeCache cache = caches.computeIfAbsent(state.mem, m -> new CodeCache(m, engine == Engine.JIT));
+    CodeCache cache = caches.computeIfAbsent(state.mem, m -> new CodeCache(m, engine == Engine.JIT ? jitThreshold : -1));
     return new Interpreter(state, cache);
   }
 }

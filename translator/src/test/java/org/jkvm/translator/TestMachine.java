@@ -21,7 +21,16 @@ public final class TestMachine {
   public final CpuState c;
 
   public TestMachine(TranslatorBackend.Engine engine) {
-    vm = new Hypervisor(new TranslatorBackend(engine)).createVm();
+    this(new TranslatorBackend(engine));
+  }
+
+  /** With the translator compiling every block before it first runs, so that nothing is interpreted. */
+  public static TestMachine translatingEverything(TranslatorBackend.Engine engine) {
+    return new TestMachine(new TranslatorBackend(engine, 0));
+  }
+
+  private TestMachine(TranslatorBackend backend) {
+    vm = new Hypervisor(backend).createVm();
     vm.addRam(0, RAM);
     vcpu = vm.createVcpu();
     c = vcpu.state();

@@ -35,7 +35,10 @@ import org.objectweb.asm.util.CheckClassAdapter;
  * is kept in a Caffeine cache weighed by bytecode size and keyed like blocks (physical address, code size).
  */
 final class BlockCompiler {
-  /** Executions of a block before it is translated; {@code -Djkvm.jit.threshold=N} overrides. */
+  /**
+   * Executions of a block before it is translated, by default; {@code -Djkvm.jit.threshold=N} overrides
+   * (0 translates blocks before their first execution).
+   */
   static final int THRESHOLD = Integer.getInteger("jkvm.jit.threshold", 2000);
   /** Run ASM's CheckClassAdapter on every generated class ({@code -Djkvm.jit.check=true}, set by tests). */
   static final boolean CHECK = Boolean.getBoolean("jkvm.jit.check");
@@ -81,8 +84,12 @@ final class BlockCompiler {
   long inlined;
   long deadFlags;
 
-  BlockCompiler(CodeCache blocks) {
+  /** This VM's threshold. */
+  final int threshold;
+
+  BlockCompiler(CodeCache blocks, int threshold) {
     this.blocks = blocks;
+    this.threshold = threshold;
     code = Caffeine.newBuilder().maximumWeight(MAX_BYTES).weigher((Long k, Compiled v) -> v.bytes)
         .executor(Runnable::run)
         .removalListener((Long k, Compiled v, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {

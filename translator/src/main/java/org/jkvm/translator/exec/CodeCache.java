@@ -24,16 +24,21 @@ public final class CodeCache implements CodeWriteListener {
   private final ConcurrentHashMap<Long, Set<Long>> byPage = new ConcurrentHashMap<>();
   private final List<SoftTlb> tlbs = new CopyOnWriteArrayList<>();
   long invalidations;
+  /** Executions before a block is translated, unless the engine says otherwise ({@code -Djkvm.jit.threshold}). */
+  public static final int DEFAULT_JIT_THRESHOLD = BlockCompiler.THRESHOLD;
   /** The translator of this VM, or null when the engine only interprets. */
   final BlockCompiler jit;
 
   public CodeCache(PhysicalMemory mem) {
-    this(mem, false);
+    this(mem, -1);
   }
 
-  public CodeCache(PhysicalMemory mem, boolean translate) {
+  /**
+   * @param jitThreshold executions of a block before it is translated; negative: only interpret
+   */
+  public CodeCache(PhysicalMemory mem, int jitThreshold) {
     this.mem = mem;
-    this.jit = translate ? new BlockCompiler(this) : null;
+    this.jit = jitThreshold >= 0 ? new BlockCompiler(this, jitThreshold) : null;
     this.blocks = Caffeine.newBuilder().maximumSize(MAX_BLOCKS).executor(Runnable::run)
         .removalListener((Long k, Block b, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
           if (b != null) {

@@ -134,13 +134,14 @@ public final class Interpreter implements Backend.VcpuBackend {
           execute(b, 1);
         } else {
           Compiled code = b.compiled;
+          if (code == null && jit != null && b.executions >= jit.threshold) {
+            jit.compile(b);
+            code = b.compiled;
+          }
           if (code != null) {
             runCompiled(b, code);
           } else {
             execute(b);
-            if (jit != null && b.executions >= BlockCompiler.THRESHOLD && b.valid) {
-              jit.compile(b);
-            }
           }
         }
       } catch (GuestFault f) {

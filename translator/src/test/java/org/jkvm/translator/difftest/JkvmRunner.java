@@ -68,7 +68,7 @@ final class JkvmRunner {
 
   JkvmRunner(TranslatorBackend.Engine engine) {
     this.engine = engine;
-    m = new TestMachine(engine);
+    m = TestMachine.translatingEverything(engine); // a case runs once: the translator must see it first
     c = m.c;
     mem = m.vm.memory();
     buildTables();

@@ -1,0 +1,264 @@
+package org.jkvm.translator.exec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayOutputStream;
+import java.util.Random;
+import org.jkvm.runtime.CpuState;
+import org.jkvm.runtime.Flags;
+import org.jkvm.translator.TestMachine;
+import org.jkvm.translator.TranslatorBackend;
+import org.jkvm.translator.isa.Decoder;
+import org.jkvm.translator.isa.Insn;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The translator against the interpreter: random loops of the instructions the translator inlines (register
+ * MOV, LEA, ALU, INC/DEC, Jcc after CMP/SUB/logic ops, in 8 to 64 bits) mixed with instructions that read
+ * their flags through the semantics methods (ADC, SBB, SETcc, CMOVcc, PUSHF), run on both engines, which must
+ * end in the same state: every register, RIP, the six arithmetic flags and the instruction count.
+ */
+class JitAgreementTest {
+  static final long CODE = 0x10_0000;
+  /** Registers the generator may write: not RSP (the stack), not R15 (the loop counter). */
+  static final int[] DST = {0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+
+  @Test
+  void randomLoops_endInTheSameStateOnEveryEngine() {
+    Random rnd = new Random(20261123);
+    for (int t = 0; t < 600; t++) {
+      byte[] code = program(rnd);
+      long[] regs = new long[16];
+      for (int r = 0; r < 16; r++) {
+        regs[r] = interesting(rnd);
+      }
+      regs[15] = 1 + rnd.nextInt(5);
+      TestMachine[] ms = {new TestMachine(TranslatorBackend.Engine.INTERP),
+          TestMachine.translatingEverything(TranslatorBackend.Engine.JIT),
+          new TestMachine(TranslatorBackend.Engine.JIT)};
+      String[] what = {"interp", "jit (translated before running)", "jit (threshold 1, regions)"};
+      for (TestMachine m : ms) {
+        m.write(CODE, code);
+        m.longMode(CODE, 0);
+        long rsp = m.c.gpr[CpuState.RSP];
+        System.arraycopy(regs, 0, m.c.gpr, 0, 16);
+        m.c.gpr[CpuState.RSP] = rsp;
+        m.runToHlt();
+      }
+      for (int e = 1; e < ms.length; e++) {
+        String where = "program " + t + " on " + what[e] + ":\n" + listing(code);
+        CpuState a = ms[0].c;
+        CpuState b = ms[e].c;
+        for (int r = 0; r < 16; r++) {
+          assertEquals(a.gpr[r], b.gpr[r], "register " + r + " of " + where);
+        }
+        assertEquals(a.rip, b.rip, "RIP of " + where);
+        assertEquals(Flags.arith(a), Flags.arith(b), "flags of " + where);
+        assertEquals(a.rflags & ~Flags.ARITH, b.rflags & ~Flags.ARITH, "RFLAGS of " + where);
+        assertEquals(ms[0].vcpu.instructionsRetired(), ms[e].vcpu.instructionsRetired(), "count of " + where);
+      }
+    }
+  }
+
+  static long interesting(Random rnd) {
+    switch (rnd.nextInt(6)) {
+      case 0: return rnd.nextInt(5) - 2;
+      case 1: return 0x7FFF_FFFFL + rnd.nextInt(3) - 1;
+      case 2: return 0x8000_0000_0000_0000L + rnd.nextInt(3) - 1;
+      case 3: return rnd.nextInt(256) << (8 * rnd.nextInt(8));
+      default: return rnd.nextLong();
+    }
+  }
+
+  /** {@code L: body; sub r15, 1; jnz L; hlt}. */
+  static byte[] program(Random rnd) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int n = 2 + rnd.nextInt(14);
+    for (int k = 0; k < n; k++) {
+      byte[] i = insn(rnd);
+      if (rnd.nextInt(4) == 0) {
+        out.writeBytes(compare(rnd)); // a flag setter the translator can test directly
+        out.write(0x70 | rnd.nextInt(16)); // Jcc over the next instruction
+        out.write(i.length);
+      }
+      out.writeBytes(i);
+    }
+    out.writeBytes(new byte[] {0x49, (byte) 0x83, (byte) 0xEF, 1}); // sub r15, 1
+    int back = -(out.size() + 2);
+    out.write(0x75); // jnz L
+    out.write(back);
+    out.write(0xF4);
+    return out.toByteArray();
+  }
+
+  static int dst(Random rnd) {
+    return DST[rnd.nextInt(DST.length)];
+  }
+
+  /** CMP, SUB, TEST, AND, OR, XOR (register forms), often with equal operands. */
+  static byte[] compare(Random rnd) {
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    int size = new int[] {1, 2, 4, 8, 4, 8, 8}[rnd.nextInt(7)];
+    int d = dst(rnd);
+    int s = rnd.nextInt(3) == 0 ? d : src(rnd);
+    int[] ops = {0x38, 0x28, 0x84, 0x20, 0x08, 0x30, 0x38, 0x38};
+    prefix(o, size, s, d);
+    o.write(ops[rnd.nextInt(ops.length)] | (size == 1 ? 0 : 1));
+    o.write(0xC0 | (s & 7) << 3 | (d & 7));
+    return o.toByteArray();
+  }
+
+  static int src(Random rnd) {
+    int r = rnd.nextInt(16);
+    return r == 4 ? 0 : r;
+  }
+
+  /** Operand size prefix and REX for a register-register form of {@code size} bytes. */
+  static void prefix(ByteArrayOutputStream o, int size, int reg, int rm) {
+    if (size == 2) {
+      o.write(0x66);
+    }
+    int rex = 0x40 | (size == 8 ? 8 : 0) | (reg >> 3) << 2 | rm >> 3;
+    if (rex != 0x40 || size == 1) {
+      o.write(rex); // a REX makes 8-bit registers 4-7 SPL..DIL, like the other sizes
+    }
+  }
+
+  static byte[] insn(Random rnd) {
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    int size = new int[] {1, 2, 4, 8, 4, 8, 8}[rnd.nextInt(7)];
+    int d = dst(rnd);
+    int s = src(rnd);
+    int w = size == 1 ? 0 : 1;
+    switch (rnd.nextInt(12)) {
+      case 0: case 1: { // ALU r/m, r: ADD OR ADC SBB AND SUB XOR CMP, TEST
+        int[] ops = {0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38, 0x84};
+        prefix(o, size, s, d);
+        o.write(ops[rnd.nextInt(ops.length)] | w);
+        o.write(0xC0 | (s & 7) << 3 | (d & 7));
+        break;
+      }
+      case 2: case 3: { // ALU r/m, imm8 / imm
+        prefix(o, size, 0, d);
+        int op = rnd.nextInt(8);
+        if (size != 1 && rnd.nextBoolean()) {
+          o.write(0x83);
+          o.write(0xC0 | op << 3 | (d & 7));
+          o.write(rnd.nextInt(256));
+        } else {
+          o.write(0x80 | w);
+          o.write(0xC0 | op << 3 | (d & 7));
+          int bytes = size == 1 ? 1 : size == 2 ? 2 : 4;
+          long v = interesting(rnd);
+          for (int b = 0; b < bytes; b++) {
+            o.write((int) (v >>> (8 * b)));
+          }
+        }
+        break;
+      }
+      case 4: { // MOV r, r and r, imm
+        if (rnd.nextBoolean()) {
+          prefix(o, size, s, d);
+          o.write(0x88 | w);
+          o.write(0xC0 | (s & 7) << 3 | (d & 7));
+        } else if (size == 8 && rnd.nextBoolean()) {
+          prefix(o, 8, 0, d);
+          o.write(0xB8 | (d & 7));
+          long v = interesting(rnd);
+          for (int b = 0; b < 8; b++) {
+            o.write((int) (v >>> (8 * b)));
+          }
+        } else {
+          prefix(o, size == 1 ? 4 : size, 0, d);
+          o.write(0xC7);
+          o.write(0xC0 | (d & 7));
+          long v = interesting(rnd);
+          for (int b = 0; b < (size == 2 ? 2 : 4); b++) {
+            o.write((int) (v >>> (8 * b)));
+          }
+        }
+        break;
+      }
+      case 5: { // INC, DEC
+        prefix(o, size, 0, d);
+        o.write(0xFE | w);
+        o.write(0xC0 | rnd.nextInt(2) << 3 | (d & 7));
+        break;
+      }
+      case 6: { // LEA r, [base + index * scale + disp8], 64- or 32-bit addresses
+        int base = src(rnd);
+        int index = src(rnd);
+        if (rnd.nextBoolean()) {
+          o.write(0x67);
+        }
+        int lsize = size == 1 ? 4 : size;
+        if (lsize == 2) {
+          o.write(0x66);
+        }
+        o.write(0x40 | (lsize == 8 ? 8 : 0) | (d >> 3) << 2 | (index >> 3) << 1 | base >> 3);
+        o.write(0x8D);
+        if (rnd.nextInt(5) == 0) { // RIP-relative
+          o.write(0x05 | (d & 7) << 3);
+          long v = rnd.nextInt(4096) - 2048;
+          for (int b = 0; b < 4; b++) {
+            o.write((int) (v >>> (8 * b)));
+          }
+          break;
+        }
+        o.write(0x44 | (d & 7) << 3);
+        o.write(rnd.nextInt(4) << 6 | (index & 7) << 3 | (base & 7));
+        o.write(rnd.nextInt(256));
+        break;
+      }
+      case 7: { // SETcc r8
+        prefix(o, 1, 0, d);
+        o.write(0x0F);
+        o.write(0x90 | rnd.nextInt(16));
+        o.write(0xC0 | (d & 7));
+        break;
+      }
+      case 8: { // CMOVcc r, r
+        int sz = size == 1 ? 4 : size;
+        prefix(o, sz, d, s);
+        o.write(0x0F);
+        o.write(0x40 | rnd.nextInt(16));
+        o.write(0xC0 | (d & 7) << 3 | (s & 7));
+        break;
+      }
+      case 9: { // PUSHFQ; POP r
+        o.write(0x9C);
+        if (d >= 8) {
+          o.write(0x41);
+        }
+        o.write(0x58 | (d & 7));
+        break;
+      }
+      case 10: { // shifts by an immediate
+        prefix(o, size, 0, d);
+        o.write(0xC0 | w);
+        o.write(0xC0 | new int[] {4, 5, 7, 0}[rnd.nextInt(4)] << 3 | (d & 7));
+        o.write(rnd.nextInt(70));
+        break;
+      }
+      default: { // NEG, NOT
+        prefix(o, size, 0, d);
+        o.write(0xF6 | w);
+        o.write(0xC0 | (2 + rnd.nextInt(2)) << 3 | (d & 7));
+        break;
+      }
+    }
+    return o.toByteArray();
+  }
+
+  static String listing(byte[] code) {
+    StringBuilder sb = new StringBuilder();
+    int pos = 0;
+    while (pos < code.length) {
+      final int at = pos;
+      Insn i = Decoder.decode(off -> code[at + off] & 0xFF, 8);
+      sb.append(String.format("  %04x  %s%n", pos, i));
+      pos += i.len;
+    }
+    return sb.toString();
+  }
+}
