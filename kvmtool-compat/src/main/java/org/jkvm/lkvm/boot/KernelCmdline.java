@@ -4,6 +4,12 @@ package org.jkvm.lkvm.boot;
  * kvmtool's kernel command line (builtin-run.c kvm_run_set_real_cmdline, x86/kvm.c kvm__arch_set_cmdline):
  * the x86 base options, serial early console, the console named by --console, the root device unless -p
  * names one, then -p. With --nodefaults the command line is exactly -p.
+ *
+ * <p>Linux 6.1 answers this command line with "ERROR: earlyprintk= earlyser already used". That is the
+ * kernel's, not ours: early parameters are parsed in place, so when setup_early_printk() has consumed
+ * "serial" it steps past the value's terminating NUL into the not yet split rest of the line, finds the
+ * "ttyS" of the later console=ttyS0 and registers the same early console again. kvmtool on KVM, and QEMU
+ * given this line, print the same; put console= before earlyprintk= in -p with --nodefaults to avoid it.
  */
 public final class KernelCmdline {
   private KernelCmdline() {}

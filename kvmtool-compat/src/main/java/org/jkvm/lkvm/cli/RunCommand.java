@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.jkvm.lkvm.LkvmExit;
 import org.jkvm.lkvm.Report;
+import org.jkvm.lkvm.boot.DebianGuest;
 import org.jkvm.lkvm.machine.VmConfig;
 import org.jkvm.lkvm.machine.VmRunner;
 import org.jkvm.runtime.Hypervisor;
@@ -161,17 +162,28 @@ public final class RunCommand {
         Report.warning("Ignoring initrd file when loading a firmware image");
       }
     } else {
+      String initrd = o.initrd;
       if (kernel == null) {
-        kernel = findDefaultKernel();
+        kernel = findDefaultKernel(DEFAULT_KERNELS.get());
+        if (kernel == null) {
+          DebianGuest guest = DebianGuest.fromSystemProperty();
+          if (guest == null || !guest.available() || !buildDebianGuest(guest, err)) {
+            throw noDefaultKernel(DEFAULT_KERNELS.get());
+          }
+          kernel = guest.kernel().toString();
+          if (initrd == null) {
+            initrd = guest.initrd().toString();
+          }
+        }
       }
       kernelPath = Path.of(kernel);
       if (!Files.isReadable(kernelPath) || Files.isDirectory(kernelPath)) {
         throw Report.die("Unable to open kernel %s", kernel);
       }
-      if (o.initrd != null) {
-        initrdPath = Path.of(o.initrd);
+      if (initrd != null) {
+        initrdPath = Path.of(initrd);
         if (!Files.isReadable(initrdPath) || Files.isDirectory(initrdPath)) {
-          throw Report.die("Unable to open initrd %s", o.initrd);
+          throw Report.die("Unable to open initrd %s", initrd);
         }
       }
     }
@@ -214,23 +226,48 @@ public final class RunCommand {
     }
   }
 
-  /** kvmtool's find_kernel(): ./bzImage, arch/x86/boot/bzImage, ../../arch/x86/boot/bzImage, /boot. */
-  static String findDefaultKernel() {
+  /** kvmtool's find_kernel() candidates: ./bzImage, arch/x86/boot/bzImage, ../../arch/x86/boot/bzImage, /boot. */
+  static final java.util.function.Supplier<List<String>> DEFAULT_KERNELS = () -> {
     String rel = System.getProperty("os.version");
-    List<String> candidates = List.of("./bzImage", "arch/x86/boot/bzImage", "../../arch/x86/boot/bzImage",
+    return List.of("./bzImage", "arch/x86/boot/bzImage", "../../arch/x86/boot/bzImage",
         "/boot/vmlinuz-" + rel, "/boot/bzImage-" + rel);
+  };
+
+  /** The first candidate that is a regular file, or null. */
+  static String findDefaultKernel(List<String> candidates) {
     for (String c : candidates) {
-      Path p = Path.of(c);
-      if (Files.isRegularFile(p)) {
+      if (Files.isRegularFile(Path.of(c))) {
         return c;
       }
     }
+    return null;
+  }
+
+  /** kvmtool's message when no kernel was given and none was found; exits with status 234 (-EINVAL). */
+  static LkvmExit noDefaultKernel(List<String> candidates) {
     Report.error("Could not find default kernel image in:");
     for (String c : candidates) {
       Report.error("\t%s", c);
     }
     Report.info("Please see 'lkvm run --help' for more options.");
     throw new LkvmExit(Report.EXIT_MINUS_EINVAL);
+  }
+
+  /**
+   * Where kvmtool would give up for want of a kernel, jkvm boots its own Debian test guest (building it
+   * on first use), so that a bare {@code lkvm run} starts a shell as kvmtool's does.
+   */
+  static boolean buildDebianGuest(DebianGuest guest, PrintStream err) {
+    if (!guest.built()) {
+      Report.info("No kernel given and none in kvmtool's default places: building jkvm's Debian guest "
+          + "(guests/debian/build.sh, first use only)");
+    }
+    int status = guest.build(false, err);
+    if (status != 0 || !guest.built()) {
+      Report.error("Building jkvm's Debian guest failed (%s exited with status %d)", guest.buildScript(), status);
+      return false;
+    }
+    return true;
   }
 
   static long hostRamBytes() {
