@@ -104,6 +104,34 @@ final class CaseGenerator {
     return true;
   }
 
+  /**
+   * An indirect JMP whose target the generator did not set up goes wherever its operand points. If
+   * another instruction put a code address in a register or in memory (a branch target set up for it, a
+   * return address pushed by a call), that can be the JMP itself or an instruction before it, and the case
+   * loops for ever (JMP r9 twice, the first one's target being the second). Unlike a call or a return,
+   * such a JMP consumes no stack, so nothing ends the loop: the case is drawn again.
+   */
+  static boolean mayLoop(List<GenInsn> insns, GenContext g) {
+    boolean codeAddresses = false;
+    for (GenContext.Fixup fx : g.fixups) {
+      codeAddresses |= fx.kind != GenContext.Fixup.REL;
+    }
+    for (GenInsn gi : insns) {
+      String m = gi.form.mnemonic();
+      codeAddresses |= m.equals("CALL") || m.equals("CALLF");
+    }
+    if (!codeAddresses) {
+      return false;
+    }
+    for (GenInsn gi : insns) {
+      String m = gi.form.mnemonic();
+      if ((m.equals("JMP") || m.equals("JMPF")) && gi.flow == GenInsn.FLOW_ANY && gi.target < 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private DiffCase attempt(SplittableRandom r, long index, int attempt) {
     Form first = selected.get((int) (index % selected.size()));
     int n = attempt >= 6 ? 1 : 1 + r.nextInt(4);
@@ -161,7 +189,7 @@ final class CaseGenerator {
           break;
       }
     }
-    if (!flagsPopsAreSafe(insns)) {
+    if (!flagsPopsAreSafe(insns) || mayLoop(insns, g)) {
       return null;
     }
     DiffCase.Masks[] masks = MaskFlow.compute(insns, n);

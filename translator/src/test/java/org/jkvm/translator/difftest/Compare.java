@@ -26,8 +26,13 @@ final class Compare {
   /** The differing fields, empty if the states agree. */
   static List<String> diff(DiffCase k, MachineState host, MachineState jk) {
     List<String> d = new ArrayList<>();
-    if (jk.error != null) {
-      d.add("jkvm: " + jk.error);
+    if (host.error != null || jk.error != null) {
+      if (host.error != null) {
+        d.add("host: " + host.error);
+      } else {
+        d.add("host: " + outcome(host));
+      }
+      d.add("jkvm: " + (jk.error != null ? jk.error : outcome(jk)));
       return d;
     }
     DiffCase.Masks mk = masksAt(k, host);
@@ -205,15 +210,24 @@ final class Compare {
     }
   }
 
+  /**
+   * Whether the case gave no verdict because both sides looped (each ran out of its time or instruction
+   * budget): the generator built a loop, which is a harness error rather than a mismatch.
+   */
+  static boolean harnessError(MachineState host, MachineState jk) {
+    return host.timedOut && jk.timedOut;
+  }
+
   /** A mismatch report: what to rerun, the bytes, a disassembly per instruction, the differences. */
   static String report(DiffCase k, String engine, List<String> diffs) {
+    return report("MISMATCH", k, engine, diffs);
+  }
+
+  /** A report headed {@code what} (MISMATCH, HARNESS ERROR). */
+  static String report(String what, DiffCase k, String engine, List<String> diffs) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format("MISMATCH seed=%d case=%d engine=%s family=%s%n", k.runSeed, k.index, engine, k.family));
-    sb.append("  bytes:");
-    for (byte b : k.code) {
-      sb.append(String.format(" %02x", b & 0xFF));
-    }
-    sb.append('\n');
+    sb.append(String.format("%s seed=%d case=%d engine=%s family=%s%n", what, k.runSeed, k.index, engine, k.family));
+    sb.append("  bytes: ").append(hex(k.code)).append('\n');
     for (int i = 0; i < k.instructions(); i++) {
       StringBuilder hex = new StringBuilder();
       for (int p = k.starts[i]; p < k.starts[i + 1]; p++) {
@@ -224,6 +238,18 @@ final class Compare {
     }
     for (String s : diffs) {
       sb.append("  ").append(s).append('\n');
+    }
+    return sb.toString();
+  }
+
+  /** The bytes as space-separated hex pairs. */
+  static String hex(byte[] code) {
+    StringBuilder sb = new StringBuilder();
+    for (byte b : code) {
+      if (sb.length() > 0) {
+        sb.append(' ');
+      }
+      sb.append(String.format("%02x", b & 0xFF));
     }
     return sb.toString();
   }

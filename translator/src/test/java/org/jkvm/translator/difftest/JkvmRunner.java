@@ -62,8 +62,15 @@ final class JkvmRunner {
   private final CpuState c;
   private final PhysicalMemory mem;
   private final byte[] page = new byte[DiffLayout.CODE_SIZE];
-  /** A watchdog stops a case that runs far too long (a jkvm hang must not hang the tester). */
+  /**
+   * Guest instructions a case may retire: a case is at most a few instructions, with string counts
+   * bounded by the data buffer, so only a loop comes near this.
+   */
+  static final long INSN_BUDGET = 1_000_000;
+  private final BudgetHooks budget;
+  /** A watchdog stops a case that runs far too long in wall-clock time (a backstop for the budget). */
   private volatile long caseStart;
+  private volatile boolean watchdogFired;
   private final Thread watchdog;
 
   JkvmRunner(TranslatorBackend.Engine engine) {
@@ -71,6 +78,8 @@ final class JkvmRunner {
     m = new TestMachine(engine);
     c = m.c;
     mem = m.vm.memory();
+    budget = new BudgetHooks(m.vcpu);
+    c.hooks = budget;
     buildTables();
     watchdog = new Thread(this::watch, "difftest-watchdog-" + engine.cliName);
     watchdog.setDaemon(true);
@@ -90,6 +99,7 @@ final class JkvmRunner {
       }
       long s = caseStart;
       if (s != 0 && System.nanoTime() - s > 5_000_000_000L) {
+        watchdogFired = true;
         m.vcpu.requestStop();
       }
     }
@@ -202,6 +212,8 @@ final class JkvmRunner {
     c.nmiBlocked = false;
     loadFx(k.fx);
 
+    budget.start(INSN_BUDGET);
+    watchdogFired = false;
     caseStart = System.nanoTime();
     ExitReason r;
     try {
@@ -210,8 +222,14 @@ final class JkvmRunner {
       caseStart = 0;
     }
     MachineState s = new MachineState();
+    if (r == ExitReason.INTR && (budget.exhausted() || watchdogFired)) {
+      s.timedOut = true;
+      s.error = budget.exhausted() ? "no end within the budget of " + INSN_BUDGET + " instructions (a loop)"
+          : "no end after 5 s (watchdog)";
+      return s;
+    }
     if (r != ExitReason.HLT) {
-      s.error = "jkvm stopped with " + r + (r == ExitReason.INTR ? " (watchdog: no end after 5 s)" : "")
+      s.error = "jkvm stopped with " + r
           + (m.vcpu.runState().internalError != null ? ": " + m.vcpu.runState().internalError : "");
       return s;
     }
