@@ -73,11 +73,25 @@ final class CaseGenerator {
     for (;;) {
       List<Form> pool = r.nextInt(4) == 0 ? all : byFamily.get(Families.of(first));
       Form f = pool.get(r.nextInt(pool.size()));
-      String m = f.mnemonic();
-      if ((m.startsWith("RCP") || m.startsWith("RSQRT")) && k != n - 1) {
+      if (approximate(f) && k != n - 1) {
         continue; // approximations only last: a later instruction would spread the difference
       }
       return f;
+    }
+  }
+
+  /**
+   * Forms whose results are within an error bound of the host's rather than equal: RCP/RSQRT (the SDM
+   * bounds their error) and the x87 transcendentals (one ulp).
+   */
+  static boolean approximate(Form f) {
+    switch (f.mnemonic()) {
+      case "RCPPS": case "RCPSS": case "RSQRTPS": case "RSQRTSS":
+      case "F2XM1": case "FYL2X": case "FYL2XP1": case "FPATAN": case "FSIN": case "FCOS": case "FSINCOS":
+      case "FPTAN":
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -135,8 +149,7 @@ final class CaseGenerator {
   private DiffCase attempt(SplittableRandom r, long index, int attempt) {
     Form first = selected.get((int) (index % selected.size()));
     int n = attempt >= 6 ? 1 : 1 + r.nextInt(4);
-    String m0 = first.mnemonic();
-    if ((m0.startsWith("RCP") || m0.startsWith("RSQRT"))) {
+    if (approximate(first)) {
       n = 1;
     }
     DiffCase k = new DiffCase();
@@ -158,6 +171,7 @@ final class CaseGenerator {
     }
     g.df = (rflags & FlagRules.DF) != 0 ? 1 : 0;
     X87State.random(r, k.fx);
+    g.fx = k.fx;
 
     List<GenInsn> insns = new ArrayList<>();
     int pos = 0;
@@ -166,6 +180,11 @@ final class CaseGenerator {
       GenInsn gi = new InsnBuilder(g, f, i, n, pos).build();
       insns.add(gi);
       pos += gi.bytes.length;
+      String fam = Families.of(f);
+      g.x87Touched |= fam.startsWith("X87") || Families.isSse(f) || f.mnemonic().equals("XRSTOR");
+    }
+    if (g.reject) {
+      return null;
     }
     byte[] code = new byte[pos];
     int[] starts = new int[n + 1];

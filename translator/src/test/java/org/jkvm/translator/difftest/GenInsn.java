@@ -30,6 +30,8 @@ final class GenInsn {
   final List<int[]> undefinedMemory = new ArrayList<>();
   int approxXmm;
   boolean approxScalar;
+  /** An x87 transcendental: its results may be one ulp from the host's (see DiffCase.Masks#approxX87). */
+  boolean approxX87;
   /** x87 condition-code bits (C0-C3) left undefined, and written with defined values. */
   int undefinedFsw;
   int definedFsw;

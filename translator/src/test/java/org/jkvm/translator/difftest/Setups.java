@@ -205,6 +205,9 @@ final class Setups {
           setOperand(b, g, 1, 0, false);
         }
         break;
+      case "F2XM1": case "FYL2XP1":
+        transcendentalDomain(b, g, m.equals("F2XM1"));
+        break;
       case "FXRSTOR":
         if (inData(b.memOff, 512)) {
           byte[] img = new byte[512];
@@ -265,6 +268,44 @@ final class Setups {
   /** The data offset RSP points at before the current instruction (caller checked rspKnown). */
   static int stackSlot(GenContext g) {
     return (int) (g.init[InsnBuilder.RSP] + g.rspDelta - DiffLayout.DATA_VA);
+  }
+
+  /**
+   * F2XM1 is defined for -1 <= ST(0) <= 1 and FYL2XP1 for |ST(0)| < 1 - sqrt(2)/2; outside, the SDM
+   * leaves the result undefined (the host returns its own values). ST(0) is set in the initial state to a
+   * value in the domain (or a zero, denormal or NaN); if an earlier instruction may have changed the x87
+   * registers, the case is drawn again.
+   */
+  private static void transcendentalDomain(InsnBuilder b, GenContext g, boolean f2xm1) {
+    if (g.x87Touched) {
+      g.reject = true;
+      return;
+    }
+    SplittableRandom r = g.r;
+    long mant = r.nextLong() | Long.MIN_VALUE;
+    int exp;
+    switch (r.nextInt(10)) {
+      case 0:
+        exp = 0;
+        mant = r.nextBoolean() ? 0 : mant & Long.MAX_VALUE; // zero or denormal
+        break;
+      case 1:
+        exp = 0x7FFF;
+        mant = Long.MIN_VALUE | (r.nextBoolean() ? 1L << 62 : 0) | (r.nextLong() & ((1L << 62) - 1) | 1); // NaN
+        break;
+      case 2:
+        exp = f2xm1 ? 0x3FFF : 0x3FFD; // the top of the domain: 1.0, or [0.25, 0.28125)
+        mant = f2xm1 ? Long.MIN_VALUE : Long.MIN_VALUE | (r.nextLong() & 0x0FFF_FFFF_FFFF_FFFFL);
+        break;
+      default:
+        exp = (f2xm1 ? 0x3FFE : 0x3FFC) - r.nextInt(70);
+        break;
+    }
+    if (r.nextBoolean()) {
+      exp |= 0x8000;
+    }
+    MachineState.putLe(g.fx, 32, 8, mant); // ST(0) in the FXSAVE image
+    MachineState.putLe(g.fx, 40, 2, exp);
   }
 
   /** Puts a forward branch target at [RSP + off] for a return; false if RSP is not known. */
