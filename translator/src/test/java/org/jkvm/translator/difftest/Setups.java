@@ -181,6 +181,9 @@ final class Setups {
         break;
       case "LAR": case "LSL":
         setOperand(b, g, 1, Values.selector(r), false);
+        if (m.equals("LSL") && cpuDependentLimit(b, g)) {
+          b.out.undefinedGprs |= 1 << b.reg[0];
+        }
         break;
       case "VERR": case "VERW":
         setOperand(b, g, 0, Values.selector(r), false);
@@ -306,6 +309,22 @@ final class Setups {
     }
     MachineState.putLe(g.fx, 32, 8, mant); // ST(0) in the FXSAVE image
     MachineState.putLe(g.fx, 40, 2, exp);
+  }
+
+  /**
+   * LSL of Linux's CPUNODE selector (0x78-0x7F) returns the number of the CPU the host runner happens to
+   * be on: its result is masked when the selector may be that one or is not known.
+   */
+  private static boolean cpuDependentLimit(InsnBuilder b, GenContext g) {
+    long sel;
+    if (b.kind[1] == InsnBuilder.K_GPR && !b.high[1] && g.clean(b.reg[1])) {
+      sel = g.known(b.reg[1]);
+    } else if (b.kind[1] == InsnBuilder.K_MEM && b.index() == 0 && inData(b.memOff, 2)) {
+      sel = g.dataLe(b.memOff, 2);
+    } else {
+      return true;
+    }
+    return (sel & 0xFFF8) == 0x78;
   }
 
   /** Puts a forward branch target at [RSP + off] for a return; false if RSP is not known. */
