@@ -277,8 +277,8 @@ public final class X87Control {
     if ((mxcsr & ~MXCSR_MASK) != 0) {
       throw GuestFault.gp0();
     }
-    // Everything read: commit.
-    c.fcw = fcw;
+    // Everything read: commit. FCW's reserved bits read as FLDCW leaves them (the host does).
+    c.fcw = fcw & 0x1F7F | 0x40;
     setStatusWord(c, fsw);
     c.fop = fop;
     c.fip = fip;
@@ -370,6 +370,7 @@ public final class X87Control {
     long la = Mem.linear(c, i.seg, Ops.ea(c, i), envSize(i), true);
     storeEnv(c, la, i);
     c.fcw |= 0x3F; // FNSTENV masks all exceptions afterwards
+    updateSummary(c); // and with nothing unmasked, ES and B clear (SDM Vol. 1, 8.1.3.1; the host agrees)
   }
 
   public static void fldenv(CpuState c, Insn i) {

@@ -99,13 +99,13 @@ final class CaseGenerator {
    * POPF and IRET must pop the RFLAGS image the generator wrote (no TF, no AC): nothing before them may
    * have written memory, and no return may bring control back to them with another stack.
    */
-  private static boolean flagsPopsAreSafe(List<GenInsn> insns) {
+  private static boolean flagsPopsAreSafe(List<GenInsn> insns, GenContext g) {
     boolean written = false;
     for (int i = 0; i < insns.size(); i++) {
       GenInsn gi = insns.get(i);
       if (gi.popsFlags) {
-        if (!gi.flagsPatched || written) {
-          return false;
+        if (!gi.flagsPatched || written || g.dataLe(gi.flagsAt, gi.flagsSize) != gi.flagsValue) {
+          return false; // a later instruction's setup may have patched over the image
         }
         for (GenInsn other : insns) {
           if (other != gi && other.flow == GenInsn.FLOW_ANY) {
@@ -208,7 +208,7 @@ final class CaseGenerator {
           break;
       }
     }
-    if (!flagsPopsAreSafe(insns) || mayLoop(insns, g)) {
+    if (!flagsPopsAreSafe(insns, g) || mayLoop(insns, g)) {
       return null;
     }
     DiffCase.Masks[] masks = MaskFlow.compute(insns, n);

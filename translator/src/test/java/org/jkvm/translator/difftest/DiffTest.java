@@ -34,6 +34,8 @@ public final class DiffTest {
     long mismatches;
     /** Cases without a verdict: both sides looped (see {@link Compare#harnessError}). */
     long harnessErrors;
+    /** Mismatches per engine, by command-line name. */
+    final Map<String, Long> mismatchesByEngine = new java.util.LinkedHashMap<>();
     final Set<String> forms = new LinkedHashSet<>();
     final List<String> reports = new ArrayList<>();
     int skippedForms;
@@ -137,6 +139,7 @@ public final class DiffTest {
                 sum.harnessErrors++;
               } else {
                 sum.mismatches++;
+                sum.mismatchesByEngine.merge(guests.get(gi).engine().cliName, 1L, Long::sum);
               }
               if (sum.reports.size() < maxReports) {
                 String rep = Compare.report(harness ? "HARNESS ERROR" : "MISMATCH", k,

@@ -40,6 +40,10 @@ final class GenInsn {
   /** POPF or IRET, and whether the RFLAGS image it pops was set up (without TF or AC). */
   boolean popsFlags;
   boolean flagsPatched;
+  /** Where the RFLAGS image was patched (data offset, bytes) and its value. */
+  int flagsAt;
+  int flagsSize;
+  long flagsValue;
   /** How far CR2 may differ if this instruction page-faults (see DiffCase.cr2Slack). */
   int cr2Slack;
   /** The data-buffer range of the explicit memory operand, or null. */

@@ -60,6 +60,16 @@ final class Setups {
   }
 
   /** RFLAGS values that POPF and IRET may load: no TF or AC, which would trap or check alignment. */
+  /** Patches the RFLAGS image POPF or IRET will pop, and records it so that no later patch may change it. */
+  private static void flagsImage(InsnBuilder b, GenContext g, int at, int bytes) {
+    long v = safeFlags(g.r);
+    g.patchLe(at, bytes, v);
+    b.out.flagsPatched = true;
+    b.out.flagsAt = at;
+    b.out.flagsSize = bytes;
+    b.out.flagsValue = bytes >= 8 ? v : v & ((1L << (8 * bytes)) - 1);
+  }
+
   static long safeFlags(SplittableRandom r) {
     long v = 0x202 | (r.nextLong() & FlagRules.ARITH);
     if (r.nextInt(3) == 0) {
@@ -148,8 +158,7 @@ final class Setups {
         if (stackTarget(b, g, 0, w)) {
           int at = stackSlot(g);
           g.patchLe(at + w, Math.min(w, 8), r.nextInt(8) == 0 ? Values.selector(r) : DiffLayout.USER_CS);
-          g.patchLe(at + 2 * w, w, safeFlags(r));
-          b.out.flagsPatched = true;
+          flagsImage(b, g, at + 2 * w, w);
           g.patchLe(at + 3 * w, w, DiffLayout.DATA_VA + stackOffset(r));
           g.patchLe(at + 4 * w, w, r.nextInt(8) == 0 ? Values.selector(r) : DiffLayout.USER_DS);
         }
@@ -191,8 +200,7 @@ final class Setups {
       case "POPF":
         if (g.rspKnown) {
           int at = stackSlot(g);
-          g.patchLe(at, b.opSize, safeFlags(r));
-          b.out.flagsPatched = true;
+          flagsImage(b, g, at, b.opSize);
         }
         break;
       case "BT": case "BTS": case "BTR": case "BTC":
