@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -35,6 +36,12 @@
 #define MAX_CODE 256
 #define MAX_PATCH 4096
 #define CODE_SIZE 4096
+/*
+ * A case that has not ended after this much CPU time is stopped (a generated loop must not hang the
+ * tester): ITIMER_PROF then fires every CASE_TIMEOUT_US until the runner disarms it, so a tick that lands
+ * outside the case's code (before the jump into it) only delays the stop.
+ */
+#define CASE_TIMEOUT_US 500000
 
 /* Case header, as the Java side writes it. */
 struct case_in {
@@ -56,7 +63,7 @@ struct patch {
 /* Result header. */
 struct case_out {
   uint32_t magic;
-  uint32_t kind; /* 0: ran to the end, 1: fault */
+  uint32_t kind; /* 0: ran to the end, 1: fault, 2: timed out */
   uint32_t signo;
   uint32_t trapno;
   uint64_t err;
@@ -218,6 +225,38 @@ static void on_fault(int sig, siginfo_t *si, void *ucv) {
   g[REG_CSGSFS] = (greg_t)((csgsfs & 0x0000FFFFFFFF0000ull) | 0x33ull | (0x2bull << 48));
 }
 
+/* Whether an interrupted RIP is in the case's code or the compatibility-mode trampolines. */
+static int in_case_code(uint64_t rip) {
+  return (rip >= CODE_VA && rip < CODE_VA + CODE_SIZE) || (rip >= COMPAT_VA && rip < COMPAT_VA + 4096);
+}
+
+/*
+ * SIGPROF: the case has run for CASE_TIMEOUT_US of CPU time. If it is still in the case's code, it is
+ * stopped the way a fault stops it, as a timeout; anywhere else (the runner's own entry or exit path) the
+ * tick is ignored and the next one decides.
+ */
+static void on_timeout(int sig, siginfo_t *si, void *ucv) {
+  ucontext_t *uc = ucv;
+  greg_t *g = uc->uc_mcontext.gregs;
+  if (!in_case_code((uint64_t)g[REG_RIP])) {
+    return;
+  }
+  on_fault(sig, si, ucv);
+  g_out.kind = 2;
+}
+
+static void arm_timeout(int on) {
+  struct itimerval it;
+  memset(&it, 0, sizeof it);
+  if (on) {
+    it.it_value.tv_usec = CASE_TIMEOUT_US;
+    it.it_interval.tv_usec = CASE_TIMEOUT_US;
+  }
+  if (setitimer(ITIMER_PROF, &it, NULL) != 0) {
+    die("setitimer");
+  }
+}
+
 static void read_fully(void *buf, size_t n) {
   if (n != 0 && fread(buf, 1, n, stdin) != n) {
     fprintf(stderr, "difftest runner: short read\n");
@@ -272,6 +311,10 @@ static void setup(void) {
     if (sigaction(sigs[i], &sa, NULL) != 0) {
       die("sigaction");
     }
+  }
+  sa.sa_sigaction = on_timeout;
+  if (sigaction(SIGPROF, &sa, NULL) != 0) {
+    die("sigaction SIGPROF");
   }
   if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)GS_BASE) != 0) {
     die("arch_prctl");
@@ -353,7 +396,9 @@ int main(void) {
     g_in_rflags = in.rflags;
 
     memset(&g_out, 0, sizeof g_out);
+    arm_timeout(1);
     run_case();
+    arm_timeout(0);
     if (g_out.kind == 0) {
       memcpy(g_out.gpr, g_out_gpr, sizeof g_out_gpr);
       g_out.rflags = g_out_rflags;

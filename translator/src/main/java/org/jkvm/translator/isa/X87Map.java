@@ -100,11 +100,11 @@ final class X87Map {
         for (int r = 0; r < 4; r++) {
           rows(reg, r, op(cmovn[r], X87LoadStore::fcmov, 0, ST0, STi));
         }
-        reg[0x20] = op("FNENI", X87Control::fnop, 0);
-        reg[0x21] = op("FNDISI", X87Control::fnop, 0);
+        reg[0x20] = op("FNENI", X87Control::fnopNoWait, 0);
+        reg[0x21] = op("FNDISI", X87Control::fnopNoWait, 0);
         reg[0x22] = op("FNCLEX", X87Control::fnclex, 0);
         reg[0x23] = op("FNINIT", X87Control::fninit, 0);
-        reg[0x24] = op("FNSETPM", X87Control::fnop, 0);
+        reg[0x24] = op("FNSETPM", X87Control::fnopNoWait, 0);
         rows(reg, 5, op("FUCOMI", X87Compare::fcomi, 0, ST0, STi));
         rows(reg, 6, op("FCOMI", X87Compare::fcomi, 0, ST0, STi));
         break;

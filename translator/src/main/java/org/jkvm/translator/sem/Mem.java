@@ -35,7 +35,8 @@ public final class Mem {
     }
     int limit = c.segLimit[seg];
     int attr = c.segAttr[seg];
-    if (limit != -1 || (attr & 0x1E) != 0x12) { // not a flat writable data segment: check it
+    // A flat writable data segment needs no check unless the access runs past 4 GiB (past its limit).
+    if (limit != -1 || (attr & 0x1E) != 0x12 || off + size > 0x1_0000_0000L) {
       checkSegment(c, seg, off, size, write, limit, attr);
     }
     return (c.segBase[seg] + off) & 0xFFFF_FFFFL;

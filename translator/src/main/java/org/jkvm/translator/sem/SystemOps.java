@@ -43,7 +43,18 @@ public final class SystemOps {
     return c.codeSize == 8 ? 8 : 4;
   }
 
+  /**
+   * A control register that does not exist is an invalid opcode, found while decoding and so before the
+   * privilege check (SDM Vol. 3A, 6.9: decode faults come before execution faults; the host agrees).
+   */
+  private static void requireCr(int r) {
+    if (r != 0 && r != 2 && r != 3 && r != 4 && r != 8) {
+      throw GuestFault.ud();
+    }
+  }
+
   public static void movFromCr(CpuState c, Insn i) {
+    requireCr(i.r1);
     requireCpl0(c);
     long v;
     switch (i.r1) {
@@ -58,6 +69,7 @@ public final class SystemOps {
   }
 
   public static void movToCr(CpuState c, Insn i) {
+    requireCr(i.r0);
     requireCpl0(c);
     long v = Ops.getReg(c, i.r1, crSize(c));
     c.hooks.countExit(VmxExitReason.CR_ACCESS);
@@ -174,17 +186,18 @@ public final class SystemOps {
     return r;
   }
 
+  /** DR8-DR15 (and DR4/DR5 with CR4.DE) are invalid opcodes, before the privilege check as for CRs. */
   public static void movFromDr(CpuState c, Insn i) {
-    requireCpl0(c);
     int r = drIndex(c, i.r1);
+    requireCpl0(c);
     c.hooks.countExit(VmxExitReason.DR_ACCESS);
     long v = r == 6 ? (c.dr[6] | 0xFFFF_0FF0L) & 0xFFFF_FFFFL : r == 7 ? (c.dr[7] | 0x400) & 0xFFFF_FFFFL : c.dr[r];
     Ops.setReg(c, i.r0, crSize(c), v);
   }
 
   public static void movToDr(CpuState c, Insn i) {
-    requireCpl0(c);
     int r = drIndex(c, i.r0);
+    requireCpl0(c);
     long v = Ops.getReg(c, i.r1, crSize(c));
     if ((r == 6 || r == 7) && (v >>> 32) != 0) {
       throw GuestFault.gp0();
@@ -600,7 +613,8 @@ public final class SystemOps {
       setZf(c, false);
       return;
     }
-    Ops.set0(c, i, (d >>> 32) & 0x00F0_FF00L);
+    // Bits 19:16 (the limit's top) are undefined for Intel; AMD, and Intel parts in practice, return them.
+    Ops.set0(c, i, (d >>> 32) & 0x00FF_FF00L);
     setZf(c, true);
   }
 

@@ -125,10 +125,19 @@ public final class X87Control {
     X87.pop(c);
   }
 
-  /** FNOP (D9 D0), and FNENI, FNDISI, FNSETPM (DB E0, E1, E4), which do nothing since the 80387. */
+  /** FNOP (D9 D0): a waiting instruction that does nothing (a pending exception is taken). */
   public static void fnop(CpuState c, Insn i) {
     X87.begin(c);
     X87.lastInsn(c, i);
+  }
+
+  /**
+   * FNENI, FNDISI, FNSETPM (DB E0, E1, E4): 8087/80287 control instructions that do nothing since the
+   * 80387. They are no-wait forms, so a pending exception is not taken (the host agrees), and as control
+   * instructions they leave FOP and FIP alone.
+   */
+  public static void fnopNoWait(CpuState c, Insn i) {
+    checkDevice(c);
   }
 
   // ---- tags ----
@@ -233,10 +242,10 @@ public final class X87Control {
   public static void fxrstor(CpuState c, Insn i) {
     checkDevice(c);
     long la = fxArea(c, i, false);
+    // The whole image is read before MXCSR is checked: a #PF anywhere in it comes first (the host does).
+    Mem.readLa(c, la, 1);
+    Mem.readLa(c, la + 511, 1);
     int mxcsr = (int) Mem.readLa(c, la + 24, 4);
-    if ((mxcsr & ~MXCSR_MASK) != 0) {
-      throw GuestFault.gp0();
-    }
     long[] mant = new long[8];
     int[] exp = new int[8];
     for (int st = 0; st < 8; st++) {
@@ -265,8 +274,11 @@ public final class X87Control {
       fdp = Mem.readLa(c, la + 16, 4);
       c.fds = (int) Mem.readLa(c, la + 20, 2);
     }
-    // Everything read: commit.
-    c.fcw = fcw;
+    if ((mxcsr & ~MXCSR_MASK) != 0) {
+      throw GuestFault.gp0();
+    }
+    // Everything read: commit. FCW's reserved bits read as FLDCW leaves them (the host does).
+    c.fcw = fcw & 0x1F7F | 0x40;
     setStatusWord(c, fsw);
     c.fop = fop;
     c.fip = fip;
@@ -279,6 +291,7 @@ public final class X87Control {
     }
     System.arraycopy(xmm, 0, c.xmm, 0, xmm.length);
     restoreFromAbridged(c, ftw);
+    updateSummary(c); // ES follows the unmasked flags, whatever the image said (the host does)
   }
 
   // ---- FNSTENV / FLDENV / FNSAVE / FRSTOR ----
@@ -357,6 +370,7 @@ public final class X87Control {
     long la = Mem.linear(c, i.seg, Ops.ea(c, i), envSize(i), true);
     storeEnv(c, la, i);
     c.fcw |= 0x3F; // FNSTENV masks all exceptions afterwards
+    updateSummary(c); // and with nothing unmasked, ES and B clear (SDM Vol. 1, 8.1.3.1; the host agrees)
   }
 
   public static void fldenv(CpuState c, Insn i) {

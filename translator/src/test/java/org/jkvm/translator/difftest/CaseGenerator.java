@@ -73,8 +73,7 @@ final class CaseGenerator {
     for (;;) {
       List<Form> pool = r.nextInt(4) == 0 ? all : byFamily.get(Families.of(first));
       Form f = pool.get(r.nextInt(pool.size()));
-      String m = f.mnemonic();
-      if ((m.startsWith("RCP") || m.startsWith("RSQRT")) && k != n - 1) {
+      if (approximate(f) && k != n - 1) {
         continue; // approximations only last: a later instruction would spread the difference
       }
       return f;
@@ -82,16 +81,31 @@ final class CaseGenerator {
   }
 
   /**
+   * Forms whose results are within an error bound of the host's rather than equal: RCP/RSQRT (the SDM
+   * bounds their error) and the x87 transcendentals (one ulp).
+   */
+  static boolean approximate(Form f) {
+    switch (f.mnemonic()) {
+      case "RCPPS": case "RCPSS": case "RSQRTPS": case "RSQRTSS":
+      case "F2XM1": case "FYL2X": case "FYL2XP1": case "FPATAN": case "FSIN": case "FCOS": case "FSINCOS":
+      case "FPTAN":
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /**
    * POPF and IRET must pop the RFLAGS image the generator wrote (no TF, no AC): nothing before them may
    * have written memory, and no return may bring control back to them with another stack.
    */
-  private static boolean flagsPopsAreSafe(List<GenInsn> insns) {
+  private static boolean flagsPopsAreSafe(List<GenInsn> insns, GenContext g) {
     boolean written = false;
     for (int i = 0; i < insns.size(); i++) {
       GenInsn gi = insns.get(i);
       if (gi.popsFlags) {
-        if (!gi.flagsPatched || written) {
-          return false;
+        if (!gi.flagsPatched || written || g.dataLe(gi.flagsAt, gi.flagsSize) != gi.flagsValue) {
+          return false; // a later instruction's setup may have patched over the image
         }
         for (GenInsn other : insns) {
           if (other != gi && other.flow == GenInsn.FLOW_ANY) {
@@ -104,11 +118,38 @@ final class CaseGenerator {
     return true;
   }
 
+  /**
+   * An indirect JMP whose target the generator did not set up goes wherever its operand points. If
+   * another instruction put a code address in a register or in memory (a branch target set up for it, a
+   * return address pushed by a call), that can be the JMP itself or an instruction before it, and the case
+   * loops for ever (JMP r9 twice, the first one's target being the second). Unlike a call or a return,
+   * such a JMP consumes no stack, so nothing ends the loop: the case is drawn again.
+   */
+  static boolean mayLoop(List<GenInsn> insns, GenContext g) {
+    boolean codeAddresses = false;
+    for (GenContext.Fixup fx : g.fixups) {
+      codeAddresses |= fx.kind != GenContext.Fixup.REL;
+    }
+    for (GenInsn gi : insns) {
+      String m = gi.form.mnemonic();
+      codeAddresses |= m.equals("CALL") || m.equals("CALLF");
+    }
+    if (!codeAddresses) {
+      return false;
+    }
+    for (GenInsn gi : insns) {
+      String m = gi.form.mnemonic();
+      if ((m.equals("JMP") || m.equals("JMPF")) && gi.flow == GenInsn.FLOW_ANY && gi.target < 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private DiffCase attempt(SplittableRandom r, long index, int attempt) {
     Form first = selected.get((int) (index % selected.size()));
     int n = attempt >= 6 ? 1 : 1 + r.nextInt(4);
-    String m0 = first.mnemonic();
-    if ((m0.startsWith("RCP") || m0.startsWith("RSQRT"))) {
+    if (approximate(first)) {
       n = 1;
     }
     DiffCase k = new DiffCase();
@@ -130,6 +171,7 @@ final class CaseGenerator {
     }
     g.df = (rflags & FlagRules.DF) != 0 ? 1 : 0;
     X87State.random(r, k.fx);
+    g.fx = k.fx;
 
     List<GenInsn> insns = new ArrayList<>();
     int pos = 0;
@@ -138,6 +180,11 @@ final class CaseGenerator {
       GenInsn gi = new InsnBuilder(g, f, i, n, pos).build();
       insns.add(gi);
       pos += gi.bytes.length;
+      String fam = Families.of(f);
+      g.x87Touched |= fam.startsWith("X87") || Families.isSse(f) || f.mnemonic().equals("XRSTOR");
+    }
+    if (g.reject) {
+      return null;
     }
     byte[] code = new byte[pos];
     int[] starts = new int[n + 1];
@@ -161,7 +208,7 @@ final class CaseGenerator {
           break;
       }
     }
-    if (!flagsPopsAreSafe(insns)) {
+    if (!flagsPopsAreSafe(insns, g) || mayLoop(insns, g)) {
       return null;
     }
     DiffCase.Masks[] masks = MaskFlow.compute(insns, n);

@@ -32,13 +32,22 @@ public final class DiffTest {
   static final class Summary {
     long cases;
     long mismatches;
+    /** Cases without a verdict: both sides looped (see {@link Compare#harnessError}). */
+    long harnessErrors;
+    /** Mismatches per engine, by command-line name. */
+    final Map<String, Long> mismatchesByEngine = new java.util.LinkedHashMap<>();
     final Set<String> forms = new LinkedHashSet<>();
     final List<String> reports = new ArrayList<>();
     int skippedForms;
     Map<String, List<String>> skipped;
 
     String line() {
-      return String.format("difftest: %d cases, %d forms, %d mismatches", cases, forms.size(), mismatches);
+      return String.format("difftest: %d cases, %d forms, %d mismatches", cases, forms.size(), mismatches)
+          + (harnessErrors == 0 ? "" : ", " + harnessErrors + " harness errors");
+    }
+
+    boolean clean() {
+      return mismatches == 0 && harnessErrors == 0;
     }
   }
 
@@ -125,9 +134,16 @@ public final class DiffTest {
               out.print(Dump.states(k, h, results[gi][i]));
             }
             if (!d.isEmpty()) {
-              sum.mismatches++;
+              boolean harness = Compare.harnessError(h, results[gi][i]);
+              if (harness) {
+                sum.harnessErrors++;
+              } else {
+                sum.mismatches++;
+                sum.mismatchesByEngine.merge(guests.get(gi).engine().cliName, 1L, Long::sum);
+              }
               if (sum.reports.size() < maxReports) {
-                String rep = Compare.report(k, guests.get(gi).engine().cliName, d);
+                String rep = Compare.report(harness ? "HARNESS ERROR" : "MISMATCH", k,
+                    guests.get(gi).engine().cliName, d);
                 sum.reports.add(rep);
                 out.print(rep);
                 out.flush();
@@ -201,6 +217,6 @@ public final class DiffTest {
     }
     System.out.printf("engines: %s; %.1f s%n", engines(engine), (System.nanoTime() - t0) / 1e9);
     System.out.println(s.line());
-    System.exit(s.mismatches == 0 ? 0 : 1);
+    System.exit(s.clean() ? 0 : 1);
   }
 }

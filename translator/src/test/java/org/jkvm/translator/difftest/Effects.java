@@ -54,6 +54,10 @@ final class Effects {
         out.approxXmm = 1 << b.reg[0];
         out.approxScalar = true;
         break;
+      case "F2XM1": case "FYL2X": case "FYL2XP1": case "FPATAN": case "FSIN": case "FCOS": case "FSINCOS":
+      case "FPTAN":
+        out.approxX87 = true;
+        break;
       default:
         break;
     }

@@ -60,6 +60,18 @@ final class FlagRules {
         return condition(cc);
       case "LOOPE": case "LOOPNE":
         return ZF;
+      case "FCMOVB": case "FCMOVNB":
+        return CF;
+      case "FCMOVE": case "FCMOVNE":
+        return ZF;
+      case "FCMOVBE": case "FCMOVNBE":
+        return CF | ZF;
+      case "FCMOVU": case "FCMOVNU":
+        return PF;
+      case "DAA": case "DAS":
+        return CF | AF;
+      case "AAA": case "AAS":
+        return AF;
       case "LAHF":
         return SF | ZF | AF | PF | CF;
       case "PUSHF":

@@ -28,6 +28,12 @@ final class GenContext {
   int df;
   boolean dfKnown = true;
   final List<Fixup> fixups = new ArrayList<>();
+  /** The initial FXSAVE image, which setups may still change while {@link #x87Touched} is false. */
+  byte[] fx;
+  /** An earlier instruction may have changed the x87 registers, TOP or tags. */
+  boolean x87Touched;
+  /** A setup could not give an instruction defined inputs: the case is drawn again. */
+  boolean reject;
 
   /** A value that depends on where the instructions end up: a branch target. */
   static final class Fixup {

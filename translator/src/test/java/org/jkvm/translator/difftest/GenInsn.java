@@ -30,6 +30,8 @@ final class GenInsn {
   final List<int[]> undefinedMemory = new ArrayList<>();
   int approxXmm;
   boolean approxScalar;
+  /** An x87 transcendental: its results may be one ulp from the host's (see DiffCase.Masks#approxX87). */
+  boolean approxX87;
   /** x87 condition-code bits (C0-C3) left undefined, and written with defined values. */
   int undefinedFsw;
   int definedFsw;
@@ -38,6 +40,10 @@ final class GenInsn {
   /** POPF or IRET, and whether the RFLAGS image it pops was set up (without TF or AC). */
   boolean popsFlags;
   boolean flagsPatched;
+  /** Where the RFLAGS image was patched (data offset, bytes) and its value. */
+  int flagsAt;
+  int flagsSize;
+  long flagsValue;
   /** How far CR2 may differ if this instruction page-faults (see DiffCase.cr2Slack). */
   int cr2Slack;
   /** The data-buffer range of the explicit memory operand, or null. */

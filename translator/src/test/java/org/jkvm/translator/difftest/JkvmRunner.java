@@ -57,13 +57,26 @@ final class JkvmRunner {
       0,
   };
 
+  /** Linux's GDT_ENTRIES (arch/x86/include/asm/segment.h): the host's GDT limit is 0x7F too. */
+  private static final int GDT_ENTRIES = 16;
+  private static final int CPUNODE_SEL = 0x78;
+  /** GDT_ENTRY_CPUNODE as setup_getcpu() writes it: read-only expand-down data, DPL 3, D = 1, limit = cpu. */
+  private static final long CPUNODE = 0x0040_F500_0000_0000L;
+
   private final TranslatorBackend.Engine engine;
   private final TestMachine m;
   private final CpuState c;
   private final PhysicalMemory mem;
   private final byte[] page = new byte[DiffLayout.CODE_SIZE];
-  /** A watchdog stops a case that runs far too long (a jkvm hang must not hang the tester). */
+  /**
+   * Guest instructions a case may retire: a case is at most a few instructions, with string counts
+   * bounded by the data buffer, so only a loop comes near this.
+   */
+  static final long INSN_BUDGET = 1_000_000;
+  private final BudgetHooks budget;
+  /** A watchdog stops a case that runs far too long in wall-clock time (a backstop for the budget). */
   private volatile long caseStart;
+  private volatile boolean watchdogFired;
   private final Thread watchdog;
 
   JkvmRunner(TranslatorBackend.Engine engine) {
@@ -71,6 +84,8 @@ final class JkvmRunner {
     m = TestMachine.translatingEverything(engine); // a case runs once: the translator must see it first
     c = m.c;
     mem = m.vm.memory();
+    budget = new BudgetHooks(m.vcpu);
+    c.hooks = budget;
     buildTables();
     watchdog = new Thread(this::watch, "difftest-watchdog-" + engine.cliName);
     watchdog.setDaemon(true);
@@ -90,6 +105,7 @@ final class JkvmRunner {
       }
       long s = caseStart;
       if (s != 0 && System.nanoTime() - s > 5_000_000_000L) {
+        watchdogFired = true;
         m.vcpu.requestStop();
       }
     }
@@ -120,10 +136,13 @@ final class JkvmRunner {
     for (int p = 0; p < SUP_PAGES; p++) {
       w64(PT_SUP + 8 * (((DiffLayout.SUP_VA >>> 12) + p) & 511), (SUP_PA + 4096L * p) | PG_P | PG_RW);
     }
-    // GDT: Linux's layout, then a 64-bit TSS at 0x40.
+    // GDT: Linux's layout, then a 64-bit TSS at 0x40, no LDT at 0x50, empty TLS slots at 0x60-0x70, and the
+    // CPUNODE segment at 0x78 (which LSL reads the CPU number from: cpu 0 here, the generator masks LSL's
+    // result for it).
     for (int i = 0; i < GDT.length; i++) {
       w64(SUP_PA + GDT_OFF + 8L * i, GDT[i]);
     }
+    w64(SUP_PA + GDT_OFF + CPUNODE_SEL, CPUNODE);
     long tss = DiffLayout.SUP_VA + TSS_OFF;
     long tssLimit = 0x67;
     long lo = tssLimit | (tss & 0xFF_FFFFL) << 16 | 0x8BL << 40 | ((tss >>> 24) & 0xFF) << 56;
@@ -142,7 +161,7 @@ final class JkvmRunner {
       mem.write(SUP_PA + STUBS_OFF + v, 1, 0xF4);
     }
     c.gdtBase = DiffLayout.SUP_VA + GDT_OFF;
-    c.gdtLimit = 0x4F;
+    c.gdtLimit = GDT_ENTRIES * 8 - 1;
     c.idtBase = DiffLayout.SUP_VA + IDT_OFF;
     c.idtLimit = 256 * 16 - 1;
     c.trSel = TSS_SEL;
@@ -202,6 +221,8 @@ final class JkvmRunner {
     c.nmiBlocked = false;
     loadFx(k.fx);
 
+    budget.start(INSN_BUDGET);
+    watchdogFired = false;
     caseStart = System.nanoTime();
     ExitReason r;
     try {
@@ -210,8 +231,14 @@ final class JkvmRunner {
       caseStart = 0;
     }
     MachineState s = new MachineState();
+    if (r == ExitReason.INTR && (budget.exhausted() || watchdogFired)) {
+      s.timedOut = true;
+      s.error = budget.exhausted() ? "no end within the budget of " + INSN_BUDGET + " instructions (a loop)"
+          : "no end after 5 s (watchdog)";
+      return s;
+    }
     if (r != ExitReason.HLT) {
-      s.error = "jkvm stopped with " + r + (r == ExitReason.INTR ? " (watchdog: no end after 5 s)" : "")
+      s.error = "jkvm stopped with " + r
           + (m.vcpu.runState().internalError != null ? ": " + m.vcpu.runState().internalError : "");
       return s;
     }

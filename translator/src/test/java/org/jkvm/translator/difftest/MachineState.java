@@ -21,6 +21,8 @@ final class MachineState {
   final byte[] data = new byte[DiffLayout.DATA_SIZE];
   /** Set when a side could not run the case at all (an emulator error, a hang): the reason. */
   String error;
+  /** With {@link #error}: the side did not end the case in its time or instruction budget (a loop). */
+  boolean timedOut;
 
   static long le(byte[] b, int off, int n) {
     long v = 0;

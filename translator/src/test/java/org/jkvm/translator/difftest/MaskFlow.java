@@ -16,6 +16,7 @@ final class MaskFlow {
     int[] gprs = new int[n + 1];
     int[] approx = new int[n + 1];
     boolean[] scalar = new boolean[n + 1];
+    boolean[] x87 = new boolean[n + 1];
     boolean[] reached = new boolean[n + 1];
     @SuppressWarnings("unchecked")
     java.util.Set<Long>[] memory = new java.util.Set[n + 1];
@@ -36,6 +37,7 @@ final class MaskFlow {
         int gp = gprs[k] | gi.undefinedGprs;
         int ap = approx[k] | gi.approxXmm;
         boolean sc = scalar[k] || gi.approxScalar;
+        boolean ax = x87[k] || gi.approxX87;
         java.util.Set<Long> mem = new java.util.LinkedHashSet<>(memory[k]);
         for (int[] range : gi.undefinedMemory) {
           mem.add((long) range[0] << 32 | (range[1] & 0xFFFF_FFFFL));
@@ -49,8 +51,10 @@ final class MaskFlow {
           int ng = gprs[succ] | gp;
           int na = approx[succ] | ap;
           boolean nsc = scalar[succ] || sc;
+          boolean nax = x87[succ] || ax;
           boolean grew = !reached[succ] || nf != flags[succ] || ns != fsw[succ] || ng != gprs[succ]
-              || na != approx[succ] || nsc != scalar[succ] || !memory[succ].containsAll(mem);
+              || na != approx[succ] || nsc != scalar[succ] || nax != x87[succ]
+              || !memory[succ].containsAll(mem);
           if (grew) {
             reached[succ] = true;
             flags[succ] = nf;
@@ -58,6 +62,7 @@ final class MaskFlow {
             gprs[succ] = ng;
             approx[succ] = na;
             scalar[succ] = nsc;
+            x87[succ] = nax;
             memory[succ].addAll(mem);
             changed = true;
           }
@@ -87,6 +92,7 @@ final class MaskFlow {
       mk.gprs = gprs[j];
       mk.approxXmm = approx[j];
       mk.approxScalarOnly = scalar[j];
+      mk.approxX87 = x87[j];
       for (long range : memory[j]) {
         mk.memory.add(new int[] {(int) (range >> 32), (int) range});
       }

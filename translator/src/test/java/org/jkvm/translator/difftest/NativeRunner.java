@@ -37,10 +37,39 @@ final class NativeRunner implements AutoCloseable {
   private final OutputStream toRunner;
   private final DataInputStream fromRunner;
 
+  /**
+   * The runner stops a looping case itself (a CPU-time limit per case); this watchdog is the backstop for
+   * a runner that stops answering at all: after {@link #STALL_NANOS} without a result it is killed, and
+   * the read fails with the case it was waiting for.
+   */
+  private static final long STALL_NANOS = 60_000_000_000L;
+  private volatile long waitingSince;
+  private volatile boolean killedByWatchdog;
+  private final Thread watchdog;
+
   private NativeRunner(Process p) {
     process = p;
     toRunner = new BufferedOutputStream(p.getOutputStream(), 1 << 20);
     fromRunner = new DataInputStream(new BufferedInputStream(p.getInputStream(), 1 << 20));
+    watchdog = new Thread(this::watch, "difftest-runner-watchdog");
+    watchdog.setDaemon(true);
+    watchdog.start();
+  }
+
+  private void watch() {
+    while (process.isAlive()) {
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        return;
+      }
+      long w = waitingSince;
+      if (w != 0 && System.nanoTime() - w > STALL_NANOS) {
+        killedByWatchdog = true;
+        process.destroyForcibly();
+        return;
+      }
+    }
   }
 
   /** Compiles the runner if its source is newer than the binary, and starts it. */
@@ -113,7 +142,18 @@ final class NativeRunner implements AutoCloseable {
   /** Reads the result of one case sent earlier. */
   MachineState receive(DiffCase k) throws IOException {
     byte[] h = new byte[RESULT_HEADER];
-    readFully(h);
+    waitingSince = System.nanoTime();
+    try {
+      readFully(h);
+    } catch (IOException e) {
+      if (killedByWatchdog) {
+        throw new IOException("difftest runner gave no result for 60 s and was killed, waiting for seed="
+            + k.runSeed + " case=" + k.index + " bytes: " + Compare.hex(k.code), e);
+      }
+      throw e;
+    } finally {
+      waitingSince = 0;
+    }
     ByteBuffer b = ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN);
     if (b.getInt() != MAGIC_RESULT) {
       throw new IOException("difftest runner: bad result record");
@@ -133,7 +173,10 @@ final class NativeRunner implements AutoCloseable {
       s.seg[i] = b.getShort() & 0xFFFF;
     }
     int nchanged = b.getInt();
-    if (kind == 1) {
+    if (kind == 2) {
+      s.error = "the host did not end the case within the runner's CPU-time limit (a loop)";
+      s.timedOut = true;
+    } else if (kind == 1) {
       s.faulted = true;
       s.vector = trapno;
       s.errorCode = err;
@@ -160,6 +203,7 @@ final class NativeRunner implements AutoCloseable {
 
   @Override
   public void close() {
+    watchdog.interrupt();
     try {
       ByteBuffer q = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(MAGIC_QUIT);
       toRunner.write(q.array());

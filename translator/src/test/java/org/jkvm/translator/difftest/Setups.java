@@ -60,6 +60,16 @@ final class Setups {
   }
 
   /** RFLAGS values that POPF and IRET may load: no TF or AC, which would trap or check alignment. */
+  /** Patches the RFLAGS image POPF or IRET will pop, and records it so that no later patch may change it. */
+  private static void flagsImage(InsnBuilder b, GenContext g, int at, int bytes) {
+    long v = safeFlags(g.r);
+    g.patchLe(at, bytes, v);
+    b.out.flagsPatched = true;
+    b.out.flagsAt = at;
+    b.out.flagsSize = bytes;
+    b.out.flagsValue = bytes >= 8 ? v : v & ((1L << (8 * bytes)) - 1);
+  }
+
   static long safeFlags(SplittableRandom r) {
     long v = 0x202 | (r.nextLong() & FlagRules.ARITH);
     if (r.nextInt(3) == 0) {
@@ -148,8 +158,7 @@ final class Setups {
         if (stackTarget(b, g, 0, w)) {
           int at = stackSlot(g);
           g.patchLe(at + w, Math.min(w, 8), r.nextInt(8) == 0 ? Values.selector(r) : DiffLayout.USER_CS);
-          g.patchLe(at + 2 * w, w, safeFlags(r));
-          b.out.flagsPatched = true;
+          flagsImage(b, g, at + 2 * w, w);
           g.patchLe(at + 3 * w, w, DiffLayout.DATA_VA + stackOffset(r));
           g.patchLe(at + 4 * w, w, r.nextInt(8) == 0 ? Values.selector(r) : DiffLayout.USER_DS);
         }
@@ -181,6 +190,9 @@ final class Setups {
         break;
       case "LAR": case "LSL":
         setOperand(b, g, 1, Values.selector(r), false);
+        if (m.equals("LSL") && cpuDependentLimit(b, g)) {
+          b.out.undefinedGprs |= 1 << b.reg[0];
+        }
         break;
       case "VERR": case "VERW":
         setOperand(b, g, 0, Values.selector(r), false);
@@ -188,8 +200,7 @@ final class Setups {
       case "POPF":
         if (g.rspKnown) {
           int at = stackSlot(g);
-          g.patchLe(at, b.opSize, safeFlags(r));
-          b.out.flagsPatched = true;
+          flagsImage(b, g, at, b.opSize);
         }
         break;
       case "BT": case "BTS": case "BTR": case "BTC":
@@ -204,6 +215,9 @@ final class Setups {
         if (r.nextInt(5) == 0) {
           setOperand(b, g, 1, 0, false);
         }
+        break;
+      case "F2XM1": case "FYL2XP1":
+        transcendentalDomain(b, g, m.equals("F2XM1"));
         break;
       case "FXRSTOR":
         if (inData(b.memOff, 512)) {
@@ -265,6 +279,60 @@ final class Setups {
   /** The data offset RSP points at before the current instruction (caller checked rspKnown). */
   static int stackSlot(GenContext g) {
     return (int) (g.init[InsnBuilder.RSP] + g.rspDelta - DiffLayout.DATA_VA);
+  }
+
+  /**
+   * F2XM1 is defined for -1 <= ST(0) <= 1 and FYL2XP1 for |ST(0)| < 1 - sqrt(2)/2; outside, the SDM
+   * leaves the result undefined (the host returns its own values). ST(0) is set in the initial state to a
+   * value in the domain (or a zero, denormal or NaN); if an earlier instruction may have changed the x87
+   * registers, the case is drawn again.
+   */
+  private static void transcendentalDomain(InsnBuilder b, GenContext g, boolean f2xm1) {
+    if (g.x87Touched) {
+      g.reject = true;
+      return;
+    }
+    SplittableRandom r = g.r;
+    long mant = r.nextLong() | Long.MIN_VALUE;
+    int exp;
+    switch (r.nextInt(10)) {
+      case 0:
+        exp = 0;
+        mant = r.nextBoolean() ? 0 : mant & Long.MAX_VALUE; // zero or denormal
+        break;
+      case 1:
+        exp = 0x7FFF;
+        mant = Long.MIN_VALUE | (r.nextBoolean() ? 1L << 62 : 0) | (r.nextLong() & ((1L << 62) - 1) | 1); // NaN
+        break;
+      case 2:
+        exp = f2xm1 ? 0x3FFF : 0x3FFD; // the top of the domain: 1.0, or [0.25, 0.28125)
+        mant = f2xm1 ? Long.MIN_VALUE : Long.MIN_VALUE | (r.nextLong() & 0x0FFF_FFFF_FFFF_FFFFL);
+        break;
+      default:
+        exp = (f2xm1 ? 0x3FFE : 0x3FFC) - r.nextInt(70);
+        break;
+    }
+    if (r.nextBoolean()) {
+      exp |= 0x8000;
+    }
+    MachineState.putLe(g.fx, 32, 8, mant); // ST(0) in the FXSAVE image
+    MachineState.putLe(g.fx, 40, 2, exp);
+  }
+
+  /**
+   * LSL of Linux's CPUNODE selector (0x78-0x7F) returns the number of the CPU the host runner happens to
+   * be on: its result is masked when the selector may be that one or is not known.
+   */
+  private static boolean cpuDependentLimit(InsnBuilder b, GenContext g) {
+    long sel;
+    if (b.kind[1] == InsnBuilder.K_GPR && !b.high[1] && g.clean(b.reg[1])) {
+      sel = g.known(b.reg[1]);
+    } else if (b.kind[1] == InsnBuilder.K_MEM && b.index() == 0 && inData(b.memOff, 2)) {
+      sel = g.dataLe(b.memOff, 2);
+    } else {
+      return true;
+    }
+    return (sel & 0xFFF8) == 0x78;
   }
 
   /** Puts a forward branch target at [RSP + off] for a return; false if RSP is not known. */
