@@ -55,6 +55,7 @@ final class BlockCompiler {
   private static final String RUN_DESC = Type.getMethodDescriptor(Type.INT_TYPE, Type.getType(CpuState.class),
       Type.getType(Block.class), Type.getType(Interpreter.class), Type.INT_TYPE);
   private static final String JITOPS = Type.getInternalName(JitOps.class);
+  private static final String MEM = "org/jkvm/translator/sem/Mem";
   private static final String SEM_DESC = "(" + Type.getDescriptor(CpuState.class) + INSN_DESC + ")V";
   private static final org.objectweb.asm.Handle CLASS_DATA_AT = new org.objectweb.asm.Handle(H_INVOKESTATIC,
       "java/lang/invoke/MethodHandles", "classDataAt",
@@ -258,27 +259,48 @@ final class BlockCompiler {
 
   // Inline forms.
   static final int IK_NONE = 0;
+  /** MOV r, r/imm. */
   static final int IK_MOV = 1;
+  /** ADD, SUB, AND, OR, XOR, CMP, TEST r, r/imm. */
   static final int IK_ALU = 2;
+  /** INC, DEC r. */
   static final int IK_INCDEC = 3;
   static final int IK_LEA = 4;
+  /** MOV with a memory operand (load or store). */
+  static final int IK_MOVMEM = 5;
+  /** ADD ... TEST with a memory operand. */
+  static final int IK_ALUMEM = 6;
 
-  /** Which inline form, if any, {@code i} has: register-only forms that cannot fault. */
+  /**
+   * Which inline form, if any, {@code i} has. Register forms cannot fault and need neither RIP nor the
+   * checks after them; memory forms go through the TLB fast paths of {@code sem.Mem} with RIP set and the
+   * interpreter's checks after them, like a semantics call.
+   */
   static int inlineKind(Insn i) {
-    if (!INLINE || i.atomic || i.has(Insn.PFX_LOCK) || i.k0 != Insn.K_REG || (i.s0 != 4 && i.s0 != 8)
-        || i.k2 != Insn.K_NONE) {
+    if (!INLINE || i.atomic || i.has(Insn.PFX_LOCK) || i.k2 != Insn.K_NONE || i.s0 == 0 || i.s0 > 8
+        || Integer.bitCount(i.s0) != 1) {
       return IK_NONE;
     }
     String[] t = target(i.handler);
     if (t == null) {
       return IK_NONE;
     }
-    boolean src = i.k1 == Insn.K_IMM || i.k1 == Insn.K_REG && i.s1 == i.s0;
+    boolean reg0 = i.k0 == Insn.K_REG;
+    boolean mem0 = i.k0 == Insn.K_MEM;
+    boolean regSrc = i.k1 == Insn.K_IMM || i.k1 == Insn.K_REG && i.s1 == i.s0;
+    boolean memSrc = i.k1 == Insn.K_MEM && i.s1 == i.s0;
+    boolean memOk = (i.addrSize == 2 || i.addrSize == 4 || i.addrSize == 8);
     if (t[0].equals("org/jkvm/translator/sem/DataXfer")) {
-      if (t[1].equals("mov") && src) {
-        return IK_MOV;
+      if (t[1].equals("mov")) {
+        if (reg0 && regSrc) {
+          return IK_MOV;
+        }
+        if (memOk && (reg0 && memSrc || mem0 && regSrc)) {
+          return IK_MOVMEM;
+        }
+        return IK_NONE;
       }
-      if (t[1].equals("lea") && i.k1 == Insn.K_MEM && (i.addrSize == 4 || i.addrSize == 8)) {
+      if (t[1].equals("lea") && reg0 && i.s0 >= 2 && i.k1 == Insn.K_MEM && memOk) {
         return IK_LEA;
       }
       return IK_NONE;
@@ -286,14 +308,25 @@ final class BlockCompiler {
     if (t[0].equals("org/jkvm/translator/sem/Alu")) {
       switch (t[1]) {
         case "add": case "sub": case "and": case "or": case "xor": case "cmp": case "test":
-          return src ? IK_ALU : IK_NONE;
+          if (reg0 && regSrc) {
+            return IK_ALU;
+          }
+          if (memOk && (reg0 && memSrc || mem0 && regSrc)) {
+            return IK_ALUMEM;
+          }
+          return IK_NONE;
         case "inc": case "dec":
-          return i.k1 == Insn.K_NONE ? IK_INCDEC : IK_NONE;
+          return reg0 && i.k1 == Insn.K_NONE ? IK_INCDEC : IK_NONE;
         default:
           return IK_NONE;
       }
     }
     return IK_NONE;
+  }
+
+  /** Whether inline kind {@code ik} touches memory (so it may fault, write code or raise an event). */
+  static boolean memoryForm(int ik) {
+    return ik == IK_MOVMEM || ik == IK_ALUMEM;
   }
 
   /** Inline forms on ({@code -Djkvm.jit.inline=false} calls the semantics methods for everything). */
@@ -332,7 +365,7 @@ final class BlockCompiler {
       if (ik == IK_MOV || ik == IK_LEA) {
         continue;
       }
-      if (ik != IK_ALU) {
+      if (ik != IK_ALU && ik != IK_ALUMEM) {
         return null;
       }
       String op = target(i.handler)[1];
@@ -562,8 +595,8 @@ final class BlockCompiler {
       for (int k = 0; k < n; k++) {
         Insn i = insns[k];
         int ik = inlineKind(i);
-        lastInline = ik != IK_NONE;
-        if (ik != IK_NONE) {
+        lastInline = ik != IK_NONE && !memoryForm(ik);
+        if (ik != IK_NONE && !memoryForm(ik)) {
           inline(i, ik, k, insns);
           continue;
         }
@@ -575,7 +608,9 @@ final class BlockCompiler {
         }
         setRip(i.offsetInBlock + i.len);
         Label after = new Label();
-        if (i.atomic) {
+        if (ik != IK_NONE) {
+          inline(i, ik, k, insns);
+        } else if (i.atomic) {
           Label plain = new Label();
           mv.visitVarInsn(ALOAD, L_C);
           mv.visitFieldInsn(GETFIELD, CPU, "atomics", "Z");
@@ -585,8 +620,10 @@ final class BlockCompiler {
           mv.visitMethodInsn(INVOKESTATIC, "org/jkvm/translator/sem/Locked", "exec", SEM_DESC, false);
           mv.visitJumpInsn(GOTO, after);
           mv.visitLabel(plain);
+          call(mv, i, j, k);
+        } else {
+          call(mv, i, j, k);
         }
-        call(mv, i, j, k);
         mv.visitLabel(after);
         if (k < n - 1) {
           // the interpreter's checks after an instruction: self-modified block, deliverable event
@@ -678,20 +715,31 @@ final class BlockCompiler {
       mv.visitVarInsn(ALOAD, L_GPR);
       push(mv, reg);
       mv.visitInsn(LALOAD);
-      if (size == 4) {
-        mv.visitLdcInsn(0xFFFF_FFFFL);
-        mv.visitInsn(LAND);
-      }
+      maskTo(size);
     }
 
-    /** gpr[reg] = local {@code from} (already zero-extended to the operand size). */
-    void storeReg(int reg, int from) {
+    /**
+     * gpr[reg] = local {@code from}, zero-extended to {@code size} bytes: 8- and 16-bit writes merge,
+     * 32-bit writes zero-extend (as {@code sem.Ops.setReg}).
+     */
+    void storeReg(int reg, int size, int from) {
       mv.visitVarInsn(ALOAD, L_GPR);
       push(mv, reg);
-      mv.visitVarInsn(LLOAD, from);
+      if (size <= 2) {
+        mv.visitVarInsn(ALOAD, L_GPR);
+        push(mv, reg);
+        mv.visitInsn(LALOAD);
+        mv.visitLdcInsn(~JitOps.mask(size));
+        mv.visitInsn(LAND);
+        mv.visitVarInsn(LLOAD, from);
+        mv.visitInsn(LOR);
+      } else {
+        mv.visitVarInsn(LLOAD, from);
+      }
       mv.visitInsn(LASTORE);
     }
 
+    /** Operand 1 of a register or immediate form, zero-extended to the size of operand 0. */
     void loadSrc(Insn i) {
       if (i.k1 == Insn.K_IMM) {
         mv.visitLdcInsn(i.imm & JitOps.mask(i.s0));
@@ -701,10 +749,61 @@ final class BlockCompiler {
     }
 
     void maskTo(int size) {
-      if (size == 4) {
-        mv.visitLdcInsn(0xFFFF_FFFFL);
+      if (size < 8) {
+        mv.visitLdcInsn(JitOps.mask(size));
         mv.visitInsn(LAND);
       }
+    }
+
+    /** The effective address of the memory operand (as {@code sem.Ops.ea}). */
+    void ea(Insn i) {
+      mv.visitLdcInsn(i.disp);
+      if (i.base == Insn.BASE_RIP) {
+        mv.visitVarInsn(LLOAD, L_BASE2);
+        mv.visitLdcInsn((long) (i.offsetInBlock + i.len));
+        mv.visitInsn(LADD);
+        mv.visitInsn(LADD);
+      } else if (i.base >= 0) {
+        loadReg(i.base, 8);
+        mv.visitInsn(LADD);
+      }
+      if (i.index >= 0) {
+        loadReg(i.index, 8);
+        if (i.scale != 0) {
+          push(mv, i.scale);
+          mv.visitInsn(LSHL);
+        }
+        mv.visitInsn(LADD);
+      }
+      maskTo(i.addrSize);
+    }
+
+    /** Local {@code L_T} = the checked linear address of the memory operand ({@code sem.Ops.la}). */
+    void la(Insn i, int size, boolean write) {
+      mv.visitVarInsn(ALOAD, L_C);
+      push(mv, i.seg);
+      ea(i);
+      push(mv, size);
+      mv.visitInsn(write ? ICONST_1 : ICONST_0);
+      mv.visitMethodInsn(INVOKESTATIC, MEM, "linear", "(L" + CPU + ";IJIZ)J", false);
+      mv.visitVarInsn(LSTORE, L_T);
+    }
+
+    /** Reads {@code size} bytes at linear {@code L_T} (for a read-modify-write: checked for write). */
+    void readT(int size, boolean forWrite) {
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitVarInsn(LLOAD, L_T);
+      push(mv, size);
+      mv.visitMethodInsn(INVOKESTATIC, MEM, forWrite ? "readLaForWrite" : "readLa", "(L" + CPU + ";JI)J",
+          false);
+    }
+
+    void writeT(int size, int from) {
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitVarInsn(LLOAD, L_T);
+      push(mv, size);
+      mv.visitVarInsn(LLOAD, from);
+      mv.visitMethodInsn(INVOKESTATIC, MEM, "writeLa", "(L" + CPU + ";JIJ)V", false);
     }
 
     void flags(int kind, int size, int src) {
@@ -728,38 +827,46 @@ final class BlockCompiler {
       switch (ik) {
         case IK_MOV:
           loadSrc(i);
-          mv.visitVarInsn(LSTORE, L_T);
-          storeReg(i.r0, L_T);
+          mv.visitVarInsn(LSTORE, L_R);
+          storeReg(i.r0, i.s0, L_R);
           return;
-        case IK_LEA: {
-          mv.visitLdcInsn(i.disp);
-          if (i.base == Insn.BASE_RIP) {
-            mv.visitVarInsn(LLOAD, L_BASE2);
-            mv.visitLdcInsn((long) (i.offsetInBlock + i.len));
-            mv.visitInsn(LADD);
-            mv.visitInsn(LADD);
-          } else if (i.base >= 0) {
-            loadReg(i.base, 8);
-            mv.visitInsn(LADD);
+        case IK_MOVMEM:
+          if (i.k0 == Insn.K_MEM) { // store: the value first, then the checked address and the write
+            loadSrc(i);
+            mv.visitVarInsn(LSTORE, L_R);
+            la(i, i.s0, true);
+            writeT(i.s0, L_R);
+          } else {
+            la(i, i.s1, false);
+            readT(i.s1, false);
+            mv.visitVarInsn(LSTORE, L_R);
+            storeReg(i.r0, i.s0, L_R);
           }
-          if (i.index >= 0) {
-            loadReg(i.index, 8);
-            if (i.scale != 0) {
-              push(mv, i.scale);
-              mv.visitInsn(LSHL);
-            }
-            mv.visitInsn(LADD);
-          }
-          maskTo(Math.min(i.addrSize, i.s0));
-          mv.visitVarInsn(LSTORE, L_T);
-          storeReg(i.r0, L_T);
           return;
-        }
-        case IK_ALU: {
+        case IK_LEA:
+          ea(i);
+          maskTo(i.s0);
+          mv.visitVarInsn(LSTORE, L_R);
+          storeReg(i.r0, i.s0, L_R);
+          return;
+        case IK_ALU:
+        case IK_ALUMEM: {
           String op = target(i.handler)[1];
-          loadReg(i.r0, i.s0);
+          boolean writes = !op.equals("cmp") && !op.equals("test");
+          // operand 0, then operand 1, in the order of sem.Alu (get0Rmw / get0, then get1Ext)
+          if (i.k0 == Insn.K_MEM) {
+            la(i, i.s0, writes);
+            readT(i.s0, writes);
+          } else {
+            loadReg(i.r0, i.s0);
+          }
           mv.visitVarInsn(LSTORE, L_A);
-          loadSrc(i);
+          if (i.k1 == Insn.K_MEM) {
+            la(i, i.s1, false);
+            readT(i.s1, false);
+          } else {
+            loadSrc(i);
+          }
           mv.visitVarInsn(LSTORE, L_B2);
           mv.visitVarInsn(LLOAD, L_A);
           mv.visitVarInsn(LLOAD, L_B2);
@@ -773,10 +880,14 @@ final class BlockCompiler {
           }
           maskTo(i.s0);
           mv.visitVarInsn(LSTORE, L_R);
-          if (!op.equals("cmp") && !op.equals("test")) {
-            storeReg(i.r0, L_R);
+          if (writes) {
+            if (i.k0 == Insn.K_MEM) {
+              writeT(i.s0, L_R);
+            } else {
+              storeReg(i.r0, i.s0, L_R);
+            }
           }
-          if (!flagsDead(insns, k)) {
+          if (ik == IK_ALUMEM || !flagsDead(insns, k)) {
             flags(kind, i.s0, kind == org.jkvm.runtime.Flags.LOGIC ? -1 : L_B2);
           } else {
             deadFlags++;
@@ -799,7 +910,7 @@ final class BlockCompiler {
           mv.visitInsn(inc ? LADD : LSUB);
           maskTo(i.s0);
           mv.visitVarInsn(LSTORE, L_R);
-          storeReg(i.r0, L_R);
+          storeReg(i.r0, i.s0, L_R);
           if (!dead) {
             flags(inc ? org.jkvm.runtime.Flags.INC : org.jkvm.runtime.Flags.DEC, i.s0, L_B2);
           }
