@@ -84,6 +84,7 @@ final class BlockCompiler {
   long regionBlocks;
   long inlined;
   long deadFlags;
+  long tooLarge;
 
   /** This VM's threshold. */
   final int threshold;
@@ -120,6 +121,11 @@ final class BlockCompiler {
     while (bytes.length > MAX_CLASS_BYTES && r.size() > 1) {
       r = r.subList(0, r.size() / 2);
       bytes = generate(r);
+    }
+    if (bytes.length > MAX_CLASS_BYTES) {
+      b.executions = Long.MIN_VALUE; // HotSpot would not compile the method: leave the block interpreted
+      tooLarge++;
+      return;
     }
     if (CHECK) {
       check(bytes);
@@ -995,13 +1001,14 @@ final class BlockCompiler {
 
   /** Statistics lines for {@code --stats}. */
   synchronized void appendStats(StringBuilder out) {
-    out.append(String.format("  %-22s %12d%n", "jit blocks compiled", compiled));
+    out.append(String.format("  %-22s %12d%n", "jit regions compiled", compiled));
     out.append(String.format("  %-22s %12.1f%n", "jit compile ms", compileNanos / 1e6));
     out.append(String.format("  %-22s %12d%n", "jit bytecode bytes", bytecodeBytes));
     out.append(String.format("  %-22s %12d%n", "jit region blocks", regionBlocks));
     out.append(String.format("  %-22s %12d%n", "jit inline insns", inlined));
     out.append(String.format("  %-22s %12d%n", "jit dead flag writes", deadFlags));
     out.append(String.format("  %-22s %12d%n", "jit cached regions", code.estimatedSize()));
+    out.append(String.format("  %-22s %12d%n", "jit blocks too large", tooLarge));
     out.append(String.format("  %-22s %12d%n", "jit interface calls", interfaceCalls));
   }
 
