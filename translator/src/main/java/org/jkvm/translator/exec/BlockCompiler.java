@@ -46,8 +46,11 @@ final class BlockCompiler {
   static final int THRESHOLD = Integer.getInteger("jkvm.jit.threshold", 5000);
   /** Run ASM's CheckClassAdapter on every generated class ({@code -Djkvm.jit.check=true}, set by tests). */
   static final boolean CHECK = Boolean.getBoolean("jkvm.jit.check");
-  /** Bytecode kept, summed over classes. */
-  static final long MAX_BYTES = 64L << 20;
+  /**
+   * Class-file bytes kept, summed over regions (about 7,000 regions of 2 KB): HotSpot's compiled code for
+   * them must fit its code cache (240 MB by default) with room to spare, or it stops compiling.
+   */
+  static final long MAX_BYTES = 16L << 20;
 
   private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
   private static final String NAME = "org/jkvm/translator/exec/Jit";
@@ -363,13 +366,13 @@ final class BlockCompiler {
   }
 
   /**
-   * The inline ALU instruction whose A/B/R locals a Jcc at {@code last} can test directly (64-bit code,
-   * SUB/CMP or a logical operation, nothing but MOV/LEA between), or null.
+   * The inline instruction whose A/B/R locals a Jcc at {@code last} can test directly (an ALU operation,
+   * or INC/DEC for conditions without CF; nothing but MOV/LEA between), or null.
    */
   private static Insn fusable(Block b, Insn[] insns, int last) {
     Insn j = insns[last];
-    if (!INLINE || b.codeSize != 8 || j.opSize != 8 || !"jcc".equals(nearBranch(j))
-        || ((j.opcode & 0xF) >>> 1) == 5) {
+    int cc = j.opcode & 0xF;
+    if (!INLINE || !"jcc".equals(nearBranch(j)) || (cc >>> 1) == 5) {
       return null;
     }
     for (int k = last - 1; k >= 0; k--) {
@@ -378,11 +381,10 @@ final class BlockCompiler {
       if (ik == IK_MOV || ik == IK_LEA) {
         continue;
       }
-      if (ik != IK_ALU && ik != IK_ALUMEM) {
-        return null;
+      if (ik == IK_INCDEC) {
+        return (cc >>> 1) == 1 || (cc >>> 1) == 3 ? null : i;
       }
-      String op = target(i.handler)[1];
-      return op.equals("add") ? null : i;
+      return ik == IK_ALU || ik == IK_ALUMEM ? i : null;
     }
     return null;
   }
@@ -682,14 +684,17 @@ final class BlockCompiler {
     void fusedJcc(int j, Block x, Insn i, Insn alu) {
       int cc = i.opcode & 0xF;
       String op = target(alu.handler)[1];
-      boolean sub = op.equals("sub") || op.equals("cmp");
       push(mv, cc);
       push(mv, alu.s0);
-      if (sub) {
+      if (op.equals("sub") || op.equals("cmp") || op.equals("add")) {
         mv.visitVarInsn(LLOAD, L_A);
         mv.visitVarInsn(LLOAD, L_B2);
         mv.visitVarInsn(LLOAD, L_R);
-        mv.visitMethodInsn(INVOKESTATIC, JITOPS, "condSub", "(IIJJJ)Z", false);
+        mv.visitMethodInsn(INVOKESTATIC, JITOPS, op.equals("add") ? "condAdd" : "condSub", "(IIJJJ)Z", false);
+      } else if (op.equals("inc") || op.equals("dec")) {
+        mv.visitInsn(op.equals("inc") ? ICONST_1 : ICONST_0);
+        mv.visitVarInsn(LLOAD, L_R);
+        mv.visitMethodInsn(INVOKESTATIC, JITOPS, "condIncDec", "(IIZJ)Z", false);
       } else {
         mv.visitVarInsn(LLOAD, L_R);
         mv.visitMethodInsn(INVOKESTATIC, JITOPS, "condLogic", "(IIJ)Z", false);
@@ -697,13 +702,33 @@ final class BlockCompiler {
       Label notTaken = new Label();
       mv.visitJumpInsn(IFEQ, notTaken);
       long end = i.offsetInBlock + i.len;
-      transfer(x, end + i.imm, true, x.insns.length);
+      transfer(x, i, end + i.imm, true);
       mv.visitLabel(notTaken);
-      transfer(x, end, false, x.insns.length);
+      transfer(x, i, end, false);
     }
 
-    /** Sets RIP to base + {@code off} and goes to the region block there (after the checks), or returns. */
-    void transfer(Block x, long off, boolean branch, int n) {
+    /**
+     * Sets RIP to base + {@code off} (through {@code sem.Branch.nearTarget} for a taken branch: masking, the
+     * canonical or CS limit check) and goes on at the region block there (after the checks), or returns.
+     * In 64-bit code the target is known here; in other modes it is found by dispatch on the new RIP.
+     */
+    void transfer(Block x, Insn jcc, long off, boolean branch) {
+      int n = x.insns.length;
+      if (branch && (x.codeSize != 8 || jcc.opSize != 8)) {
+        mv.visitVarInsn(ALOAD, L_C);
+        mv.visitVarInsn(ALOAD, L_C);
+        mv.visitVarInsn(LLOAD, L_BASE2);
+        mv.visitLdcInsn(off);
+        mv.visitInsn(LADD);
+        push(mv, jcc.opSize);
+        mv.visitMethodInsn(INVOKESTATIC, "org/jkvm/translator/sem/Branch", "nearTarget", "(L" + CPU + ";JI)J",
+            false);
+        mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
+        mv.visitIincInsn(L_N, n);
+        setShadowFalse();
+        mv.visitJumpInsn(GOTO, chain);
+        return;
+      }
       int m = indexOf(r, x.gpa + off);
       if (branch && m < 0) {
         mv.visitVarInsn(ALOAD, L_C);
