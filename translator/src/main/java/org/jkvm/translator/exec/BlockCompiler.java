@@ -37,13 +37,20 @@ import org.objectweb.asm.util.CheckClassAdapter;
 final class BlockCompiler {
   /**
    * Executions of a block before it is translated, by default; {@code -Djkvm.jit.threshold=N} overrides
-   * (0 translates blocks before their first execution).
+   * (0 translates blocks before their first execution). Measured with {@code JitCostProbe} (JDK 17, warm
+   * JVM): translating a region costs about 40-50 us per guest instruction in it (ASM with computed frames,
+   * then class definition and verification, about half each), and the translated code saves about 10 ns
+   * per instruction executed, so a region pays for itself after some 4000-5000 runs, before counting
+   * HotSpot's own warm-up.
    */
-  static final int THRESHOLD = Integer.getInteger("jkvm.jit.threshold", 2000);
+  static final int THRESHOLD = Integer.getInteger("jkvm.jit.threshold", 5000);
   /** Run ASM's CheckClassAdapter on every generated class ({@code -Djkvm.jit.check=true}, set by tests). */
   static final boolean CHECK = Boolean.getBoolean("jkvm.jit.check");
-  /** Bytecode kept, summed over classes. */
-  static final long MAX_BYTES = 64L << 20;
+  /**
+   * Class-file bytes kept, summed over regions (about 7,000 regions of 2 KB): HotSpot's compiled code for
+   * them must fit its code cache (240 MB by default) with room to spare, or it stops compiling.
+   */
+  static final long MAX_BYTES = 16L << 20;
 
   private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
   private static final String NAME = "org/jkvm/translator/exec/Jit";
@@ -55,6 +62,7 @@ final class BlockCompiler {
   private static final String RUN_DESC = Type.getMethodDescriptor(Type.INT_TYPE, Type.getType(CpuState.class),
       Type.getType(Block.class), Type.getType(Interpreter.class), Type.INT_TYPE);
   private static final String JITOPS = Type.getInternalName(JitOps.class);
+  private static final String MEM = "org/jkvm/translator/sem/Mem";
   private static final String SEM_DESC = "(" + Type.getDescriptor(CpuState.class) + INSN_DESC + ")V";
   private static final org.objectweb.asm.Handle CLASS_DATA_AT = new org.objectweb.asm.Handle(H_INVOKESTATIC,
       "java/lang/invoke/MethodHandles", "classDataAt",
@@ -83,6 +91,8 @@ final class BlockCompiler {
   long regionBlocks;
   long inlined;
   long deadFlags;
+  long tooLarge;
+  long defineNanos;
 
   /** This VM's threshold. */
   final int threshold;
@@ -120,9 +130,15 @@ final class BlockCompiler {
       r = r.subList(0, r.size() / 2);
       bytes = generate(r);
     }
+    if (bytes.length > MAX_CLASS_BYTES) {
+      b.executions = Long.MIN_VALUE; // HotSpot would not compile the method: leave the block interpreted
+      tooLarge++;
+      return;
+    }
     if (CHECK) {
       check(bytes);
     }
+    long t1 = System.nanoTime();
     List<Object> data = new ArrayList<>(r);
     for (Block x : r) {
       data.addAll(List.of(x.insns));
@@ -130,10 +146,9 @@ final class BlockCompiler {
     Compiled cc;
     try {
       MethodHandles.Lookup h = LOOKUP.defineHiddenClassWithClassData(bytes, List.copyOf(data), false);
-      MethodHandle ctor = h.findConstructor(h.lookupClass(), MethodType.methodType(void.class, Block.class,
-          int.class));
-      cc = (Compiled) ctor.invoke(b, bytes.length);
-    } catch (Throwable e) {
+      // Core reflection, not a MethodHandle: a method handle for a new class spins new lambda forms.
+      cc = (Compiled) h.lookupClass().getDeclaredConstructor(Block.class, int.class).newInstance(b, bytes.length);
+    } catch (ReflectiveOperationException | LinkageError e) {
       throw new IllegalStateException("jit: generated class for block at " + Long.toHexString(b.gpa)
           + " was rejected", e);
     }
@@ -142,7 +157,9 @@ final class BlockCompiler {
     compiled++;
     regionBlocks += r.size();
     bytecodeBytes += bytes.length;
-    compileNanos += System.nanoTime() - t0;
+    long t2 = System.nanoTime();
+    compileNanos += t2 - t0;
+    defineNanos += t2 - t1;
   }
 
   /** Runs ASM's verifier over a generated class; a failure is a translator bug. */
@@ -258,27 +275,48 @@ final class BlockCompiler {
 
   // Inline forms.
   static final int IK_NONE = 0;
+  /** MOV r, r/imm. */
   static final int IK_MOV = 1;
+  /** ADD, SUB, AND, OR, XOR, CMP, TEST r, r/imm. */
   static final int IK_ALU = 2;
+  /** INC, DEC r. */
   static final int IK_INCDEC = 3;
   static final int IK_LEA = 4;
+  /** MOV with a memory operand (load or store). */
+  static final int IK_MOVMEM = 5;
+  /** ADD ... TEST with a memory operand. */
+  static final int IK_ALUMEM = 6;
 
-  /** Which inline form, if any, {@code i} has: register-only forms that cannot fault. */
+  /**
+   * Which inline form, if any, {@code i} has. Register forms cannot fault and need neither RIP nor the
+   * checks after them; memory forms go through the TLB fast paths of {@code sem.Mem} with RIP set and the
+   * interpreter's checks after them, like a semantics call.
+   */
   static int inlineKind(Insn i) {
-    if (!INLINE || i.atomic || i.has(Insn.PFX_LOCK) || i.k0 != Insn.K_REG || (i.s0 != 4 && i.s0 != 8)
-        || i.k2 != Insn.K_NONE) {
+    if (!INLINE || i.atomic || i.has(Insn.PFX_LOCK) || i.k2 != Insn.K_NONE || i.s0 == 0 || i.s0 > 8
+        || Integer.bitCount(i.s0) != 1) {
       return IK_NONE;
     }
     String[] t = target(i.handler);
     if (t == null) {
       return IK_NONE;
     }
-    boolean src = i.k1 == Insn.K_IMM || i.k1 == Insn.K_REG && i.s1 == i.s0;
+    boolean reg0 = i.k0 == Insn.K_REG;
+    boolean mem0 = i.k0 == Insn.K_MEM;
+    boolean regSrc = i.k1 == Insn.K_IMM || i.k1 == Insn.K_REG && i.s1 == i.s0;
+    boolean memSrc = i.k1 == Insn.K_MEM && i.s1 == i.s0;
+    boolean memOk = (i.addrSize == 2 || i.addrSize == 4 || i.addrSize == 8);
     if (t[0].equals("org/jkvm/translator/sem/DataXfer")) {
-      if (t[1].equals("mov") && src) {
-        return IK_MOV;
+      if (t[1].equals("mov")) {
+        if (reg0 && regSrc) {
+          return IK_MOV;
+        }
+        if (memOk && (reg0 && memSrc || mem0 && regSrc)) {
+          return IK_MOVMEM;
+        }
+        return IK_NONE;
       }
-      if (t[1].equals("lea") && i.k1 == Insn.K_MEM && (i.addrSize == 4 || i.addrSize == 8)) {
+      if (t[1].equals("lea") && reg0 && i.s0 >= 2 && i.k1 == Insn.K_MEM && memOk) {
         return IK_LEA;
       }
       return IK_NONE;
@@ -286,14 +324,25 @@ final class BlockCompiler {
     if (t[0].equals("org/jkvm/translator/sem/Alu")) {
       switch (t[1]) {
         case "add": case "sub": case "and": case "or": case "xor": case "cmp": case "test":
-          return src ? IK_ALU : IK_NONE;
+          if (reg0 && regSrc) {
+            return IK_ALU;
+          }
+          if (memOk && (reg0 && memSrc || mem0 && regSrc)) {
+            return IK_ALUMEM;
+          }
+          return IK_NONE;
         case "inc": case "dec":
-          return i.k1 == Insn.K_NONE ? IK_INCDEC : IK_NONE;
+          return reg0 && i.k1 == Insn.K_NONE ? IK_INCDEC : IK_NONE;
         default:
           return IK_NONE;
       }
     }
     return IK_NONE;
+  }
+
+  /** Whether inline kind {@code ik} touches memory (so it may fault, write code or raise an event). */
+  static boolean memoryForm(int ik) {
+    return ik == IK_MOVMEM || ik == IK_ALUMEM;
   }
 
   /** Inline forms on ({@code -Djkvm.jit.inline=false} calls the semantics methods for everything). */
@@ -317,13 +366,13 @@ final class BlockCompiler {
   }
 
   /**
-   * The inline ALU instruction whose A/B/R locals a Jcc at {@code last} can test directly (64-bit code,
-   * SUB/CMP or a logical operation, nothing but MOV/LEA between), or null.
+   * The inline instruction whose A/B/R locals a Jcc at {@code last} can test directly (an ALU operation,
+   * or INC/DEC for conditions without CF; nothing but MOV/LEA between), or null.
    */
   private static Insn fusable(Block b, Insn[] insns, int last) {
     Insn j = insns[last];
-    if (!INLINE || b.codeSize != 8 || j.opSize != 8 || !"jcc".equals(nearBranch(j))
-        || ((j.opcode & 0xF) >>> 1) == 5) {
+    int cc = j.opcode & 0xF;
+    if (!INLINE || !"jcc".equals(nearBranch(j)) || (cc >>> 1) == 5) {
       return null;
     }
     for (int k = last - 1; k >= 0; k--) {
@@ -332,11 +381,10 @@ final class BlockCompiler {
       if (ik == IK_MOV || ik == IK_LEA) {
         continue;
       }
-      if (ik != IK_ALU) {
-        return null;
+      if (ik == IK_INCDEC) {
+        return (cc >>> 1) == 1 || (cc >>> 1) == 3 ? null : i;
       }
-      String op = target(i.handler)[1];
-      return op.equals("add") ? null : i;
+      return ik == IK_ALU || ik == IK_ALUMEM ? i : null;
     }
     return null;
   }
@@ -350,7 +398,7 @@ final class BlockCompiler {
       }
     };
     cw.visit(V17, ACC_FINAL | ACC_SUPER, NAME, null, SUPER, null);
-    MethodVisitor ctor = cw.visitMethod(0, "<init>", "(L" + BLOCK + ";I)V", null, null);
+    MethodVisitor ctor = cw.visitMethod(ACC_PUBLIC, "<init>", "(L" + BLOCK + ";I)V", null, null);
     ctor.visitCode();
     ctor.visitVarInsn(ALOAD, 0);
     ctor.visitVarInsn(ALOAD, 1);
@@ -562,8 +610,8 @@ final class BlockCompiler {
       for (int k = 0; k < n; k++) {
         Insn i = insns[k];
         int ik = inlineKind(i);
-        lastInline = ik != IK_NONE;
-        if (ik != IK_NONE) {
+        lastInline = ik != IK_NONE && !memoryForm(ik);
+        if (ik != IK_NONE && !memoryForm(ik)) {
           inline(i, ik, k, insns);
           continue;
         }
@@ -575,7 +623,9 @@ final class BlockCompiler {
         }
         setRip(i.offsetInBlock + i.len);
         Label after = new Label();
-        if (i.atomic) {
+        if (ik != IK_NONE) {
+          inline(i, ik, k, insns);
+        } else if (i.atomic) {
           Label plain = new Label();
           mv.visitVarInsn(ALOAD, L_C);
           mv.visitFieldInsn(GETFIELD, CPU, "atomics", "Z");
@@ -585,8 +635,10 @@ final class BlockCompiler {
           mv.visitMethodInsn(INVOKESTATIC, "org/jkvm/translator/sem/Locked", "exec", SEM_DESC, false);
           mv.visitJumpInsn(GOTO, after);
           mv.visitLabel(plain);
+          call(mv, i, j, k);
+        } else {
+          call(mv, i, j, k);
         }
-        call(mv, i, j, k);
         mv.visitLabel(after);
         if (k < n - 1) {
           // the interpreter's checks after an instruction: self-modified block, deliverable event
@@ -632,14 +684,17 @@ final class BlockCompiler {
     void fusedJcc(int j, Block x, Insn i, Insn alu) {
       int cc = i.opcode & 0xF;
       String op = target(alu.handler)[1];
-      boolean sub = op.equals("sub") || op.equals("cmp");
       push(mv, cc);
       push(mv, alu.s0);
-      if (sub) {
+      if (op.equals("sub") || op.equals("cmp") || op.equals("add")) {
         mv.visitVarInsn(LLOAD, L_A);
         mv.visitVarInsn(LLOAD, L_B2);
         mv.visitVarInsn(LLOAD, L_R);
-        mv.visitMethodInsn(INVOKESTATIC, JITOPS, "condSub", "(IIJJJ)Z", false);
+        mv.visitMethodInsn(INVOKESTATIC, JITOPS, op.equals("add") ? "condAdd" : "condSub", "(IIJJJ)Z", false);
+      } else if (op.equals("inc") || op.equals("dec")) {
+        mv.visitInsn(op.equals("inc") ? ICONST_1 : ICONST_0);
+        mv.visitVarInsn(LLOAD, L_R);
+        mv.visitMethodInsn(INVOKESTATIC, JITOPS, "condIncDec", "(IIZJ)Z", false);
       } else {
         mv.visitVarInsn(LLOAD, L_R);
         mv.visitMethodInsn(INVOKESTATIC, JITOPS, "condLogic", "(IIJ)Z", false);
@@ -647,13 +702,33 @@ final class BlockCompiler {
       Label notTaken = new Label();
       mv.visitJumpInsn(IFEQ, notTaken);
       long end = i.offsetInBlock + i.len;
-      transfer(x, end + i.imm, true, x.insns.length);
+      transfer(x, i, end + i.imm, true);
       mv.visitLabel(notTaken);
-      transfer(x, end, false, x.insns.length);
+      transfer(x, i, end, false);
     }
 
-    /** Sets RIP to base + {@code off} and goes to the region block there (after the checks), or returns. */
-    void transfer(Block x, long off, boolean branch, int n) {
+    /**
+     * Sets RIP to base + {@code off} (through {@code sem.Branch.nearTarget} for a taken branch: masking, the
+     * canonical or CS limit check) and goes on at the region block there (after the checks), or returns.
+     * In 64-bit code the target is known here; in other modes it is found by dispatch on the new RIP.
+     */
+    void transfer(Block x, Insn jcc, long off, boolean branch) {
+      int n = x.insns.length;
+      if (branch && (x.codeSize != 8 || jcc.opSize != 8)) {
+        mv.visitVarInsn(ALOAD, L_C);
+        mv.visitVarInsn(ALOAD, L_C);
+        mv.visitVarInsn(LLOAD, L_BASE2);
+        mv.visitLdcInsn(off);
+        mv.visitInsn(LADD);
+        push(mv, jcc.opSize);
+        mv.visitMethodInsn(INVOKESTATIC, "org/jkvm/translator/sem/Branch", "nearTarget", "(L" + CPU + ";JI)J",
+            false);
+        mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
+        mv.visitIincInsn(L_N, n);
+        setShadowFalse();
+        mv.visitJumpInsn(GOTO, chain);
+        return;
+      }
       int m = indexOf(r, x.gpa + off);
       if (branch && m < 0) {
         mv.visitVarInsn(ALOAD, L_C);
@@ -678,20 +753,31 @@ final class BlockCompiler {
       mv.visitVarInsn(ALOAD, L_GPR);
       push(mv, reg);
       mv.visitInsn(LALOAD);
-      if (size == 4) {
-        mv.visitLdcInsn(0xFFFF_FFFFL);
-        mv.visitInsn(LAND);
-      }
+      maskTo(size);
     }
 
-    /** gpr[reg] = local {@code from} (already zero-extended to the operand size). */
-    void storeReg(int reg, int from) {
+    /**
+     * gpr[reg] = local {@code from}, zero-extended to {@code size} bytes: 8- and 16-bit writes merge,
+     * 32-bit writes zero-extend (as {@code sem.Ops.setReg}).
+     */
+    void storeReg(int reg, int size, int from) {
       mv.visitVarInsn(ALOAD, L_GPR);
       push(mv, reg);
-      mv.visitVarInsn(LLOAD, from);
+      if (size <= 2) {
+        mv.visitVarInsn(ALOAD, L_GPR);
+        push(mv, reg);
+        mv.visitInsn(LALOAD);
+        mv.visitLdcInsn(~JitOps.mask(size));
+        mv.visitInsn(LAND);
+        mv.visitVarInsn(LLOAD, from);
+        mv.visitInsn(LOR);
+      } else {
+        mv.visitVarInsn(LLOAD, from);
+      }
       mv.visitInsn(LASTORE);
     }
 
+    /** Operand 1 of a register or immediate form, zero-extended to the size of operand 0. */
     void loadSrc(Insn i) {
       if (i.k1 == Insn.K_IMM) {
         mv.visitLdcInsn(i.imm & JitOps.mask(i.s0));
@@ -701,10 +787,61 @@ final class BlockCompiler {
     }
 
     void maskTo(int size) {
-      if (size == 4) {
-        mv.visitLdcInsn(0xFFFF_FFFFL);
+      if (size < 8) {
+        mv.visitLdcInsn(JitOps.mask(size));
         mv.visitInsn(LAND);
       }
+    }
+
+    /** The effective address of the memory operand (as {@code sem.Ops.ea}). */
+    void ea(Insn i) {
+      mv.visitLdcInsn(i.disp);
+      if (i.base == Insn.BASE_RIP) {
+        mv.visitVarInsn(LLOAD, L_BASE2);
+        mv.visitLdcInsn((long) (i.offsetInBlock + i.len));
+        mv.visitInsn(LADD);
+        mv.visitInsn(LADD);
+      } else if (i.base >= 0) {
+        loadReg(i.base, 8);
+        mv.visitInsn(LADD);
+      }
+      if (i.index >= 0) {
+        loadReg(i.index, 8);
+        if (i.scale != 0) {
+          push(mv, i.scale);
+          mv.visitInsn(LSHL);
+        }
+        mv.visitInsn(LADD);
+      }
+      maskTo(i.addrSize);
+    }
+
+    /** Local {@code L_T} = the checked linear address of the memory operand ({@code sem.Ops.la}). */
+    void la(Insn i, int size, boolean write) {
+      mv.visitVarInsn(ALOAD, L_C);
+      push(mv, i.seg);
+      ea(i);
+      push(mv, size);
+      mv.visitInsn(write ? ICONST_1 : ICONST_0);
+      mv.visitMethodInsn(INVOKESTATIC, MEM, "linear", "(L" + CPU + ";IJIZ)J", false);
+      mv.visitVarInsn(LSTORE, L_T);
+    }
+
+    /** Reads {@code size} bytes at linear {@code L_T} (for a read-modify-write: checked for write). */
+    void readT(int size, boolean forWrite) {
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitVarInsn(LLOAD, L_T);
+      push(mv, size);
+      mv.visitMethodInsn(INVOKESTATIC, MEM, forWrite ? "readLaForWrite" : "readLa", "(L" + CPU + ";JI)J",
+          false);
+    }
+
+    void writeT(int size, int from) {
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitVarInsn(LLOAD, L_T);
+      push(mv, size);
+      mv.visitVarInsn(LLOAD, from);
+      mv.visitMethodInsn(INVOKESTATIC, MEM, "writeLa", "(L" + CPU + ";JIJ)V", false);
     }
 
     void flags(int kind, int size, int src) {
@@ -728,38 +865,46 @@ final class BlockCompiler {
       switch (ik) {
         case IK_MOV:
           loadSrc(i);
-          mv.visitVarInsn(LSTORE, L_T);
-          storeReg(i.r0, L_T);
+          mv.visitVarInsn(LSTORE, L_R);
+          storeReg(i.r0, i.s0, L_R);
           return;
-        case IK_LEA: {
-          mv.visitLdcInsn(i.disp);
-          if (i.base == Insn.BASE_RIP) {
-            mv.visitVarInsn(LLOAD, L_BASE2);
-            mv.visitLdcInsn((long) (i.offsetInBlock + i.len));
-            mv.visitInsn(LADD);
-            mv.visitInsn(LADD);
-          } else if (i.base >= 0) {
-            loadReg(i.base, 8);
-            mv.visitInsn(LADD);
+        case IK_MOVMEM:
+          if (i.k0 == Insn.K_MEM) { // store: the value first, then the checked address and the write
+            loadSrc(i);
+            mv.visitVarInsn(LSTORE, L_R);
+            la(i, i.s0, true);
+            writeT(i.s0, L_R);
+          } else {
+            la(i, i.s1, false);
+            readT(i.s1, false);
+            mv.visitVarInsn(LSTORE, L_R);
+            storeReg(i.r0, i.s0, L_R);
           }
-          if (i.index >= 0) {
-            loadReg(i.index, 8);
-            if (i.scale != 0) {
-              push(mv, i.scale);
-              mv.visitInsn(LSHL);
-            }
-            mv.visitInsn(LADD);
-          }
-          maskTo(Math.min(i.addrSize, i.s0));
-          mv.visitVarInsn(LSTORE, L_T);
-          storeReg(i.r0, L_T);
           return;
-        }
-        case IK_ALU: {
+        case IK_LEA:
+          ea(i);
+          maskTo(i.s0);
+          mv.visitVarInsn(LSTORE, L_R);
+          storeReg(i.r0, i.s0, L_R);
+          return;
+        case IK_ALU:
+        case IK_ALUMEM: {
           String op = target(i.handler)[1];
-          loadReg(i.r0, i.s0);
+          boolean writes = !op.equals("cmp") && !op.equals("test");
+          // operand 0, then operand 1, in the order of sem.Alu (get0Rmw / get0, then get1Ext)
+          if (i.k0 == Insn.K_MEM) {
+            la(i, i.s0, writes);
+            readT(i.s0, writes);
+          } else {
+            loadReg(i.r0, i.s0);
+          }
           mv.visitVarInsn(LSTORE, L_A);
-          loadSrc(i);
+          if (i.k1 == Insn.K_MEM) {
+            la(i, i.s1, false);
+            readT(i.s1, false);
+          } else {
+            loadSrc(i);
+          }
           mv.visitVarInsn(LSTORE, L_B2);
           mv.visitVarInsn(LLOAD, L_A);
           mv.visitVarInsn(LLOAD, L_B2);
@@ -773,10 +918,14 @@ final class BlockCompiler {
           }
           maskTo(i.s0);
           mv.visitVarInsn(LSTORE, L_R);
-          if (!op.equals("cmp") && !op.equals("test")) {
-            storeReg(i.r0, L_R);
+          if (writes) {
+            if (i.k0 == Insn.K_MEM) {
+              writeT(i.s0, L_R);
+            } else {
+              storeReg(i.r0, i.s0, L_R);
+            }
           }
-          if (!flagsDead(insns, k)) {
+          if (ik == IK_ALUMEM || !flagsDead(insns, k)) {
             flags(kind, i.s0, kind == org.jkvm.runtime.Flags.LOGIC ? -1 : L_B2);
           } else {
             deadFlags++;
@@ -799,7 +948,7 @@ final class BlockCompiler {
           mv.visitInsn(inc ? LADD : LSUB);
           maskTo(i.s0);
           mv.visitVarInsn(LSTORE, L_R);
-          storeReg(i.r0, L_R);
+          storeReg(i.r0, i.s0, L_R);
           if (!dead) {
             flags(inc ? org.jkvm.runtime.Flags.INC : org.jkvm.runtime.Flags.DEC, i.s0, L_B2);
           }
@@ -884,13 +1033,15 @@ final class BlockCompiler {
 
   /** Statistics lines for {@code --stats}. */
   synchronized void appendStats(StringBuilder out) {
-    out.append(String.format("  %-22s %12d%n", "jit blocks compiled", compiled));
+    out.append(String.format("  %-22s %12d%n", "jit regions compiled", compiled));
     out.append(String.format("  %-22s %12.1f%n", "jit compile ms", compileNanos / 1e6));
+    out.append(String.format("  %-22s %12.1f%n", "jit define ms", defineNanos / 1e6));
     out.append(String.format("  %-22s %12d%n", "jit bytecode bytes", bytecodeBytes));
     out.append(String.format("  %-22s %12d%n", "jit region blocks", regionBlocks));
     out.append(String.format("  %-22s %12d%n", "jit inline insns", inlined));
     out.append(String.format("  %-22s %12d%n", "jit dead flag writes", deadFlags));
     out.append(String.format("  %-22s %12d%n", "jit cached regions", code.estimatedSize()));
+    out.append(String.format("  %-22s %12d%n", "jit blocks too large", tooLarge));
     out.append(String.format("  %-22s %12d%n", "jit interface calls", interfaceCalls));
   }
 

@@ -42,6 +42,39 @@ final class JitOps {
     return x ^ ((cc & 1) != 0);
   }
 
+  /** Condition {@code cc} after {@code r = a + b} (ADD). Not for P/NP. */
+  static boolean condAdd(int cc, int size, long a, long b, long r) {
+    boolean of = sign(~(a ^ b) & (a ^ r), size);
+    boolean x;
+    switch (cc >>> 1) {
+      case 0: x = of; break;
+      case 1: x = Long.compareUnsigned(r, a) < 0; break;
+      case 2: x = r == 0; break;
+      case 3: x = Long.compareUnsigned(r, a) < 0 || r == 0; break;
+      case 4: x = sign(r, size); break;
+      case 6: x = sign(r, size) != of; break;
+      case 7: x = r == 0 || sign(r, size) != of; break;
+      default: throw new IllegalArgumentException("cc " + cc);
+    }
+    return x ^ ((cc & 1) != 0);
+  }
+
+  /** Condition {@code cc} after INC or DEC with result {@code r}. Not for conditions that read CF, nor P/NP. */
+  static boolean condIncDec(int cc, int size, boolean inc, long r) {
+    long signBit = 1L << ((size << 3) - 1);
+    boolean of = inc ? r == signBit : r == signBit - 1;
+    boolean x;
+    switch (cc >>> 1) {
+      case 0: x = of; break;
+      case 2: x = r == 0; break;
+      case 4: x = sign(r, size); break;
+      case 6: x = sign(r, size) != of; break;
+      case 7: x = r == 0 || sign(r, size) != of; break;
+      default: throw new IllegalArgumentException("cc " + cc);
+    }
+    return x ^ ((cc & 1) != 0);
+  }
+
   /** Condition {@code cc} after a logical operation (AND, OR, XOR, TEST): CF = OF = 0. Not for P/NP. */
   static boolean condLogic(int cc, int size, long r) {
     boolean x;

@@ -16,7 +16,7 @@ public final class Branch {
    * The checked new RIP for a near transfer to {@code target} with operand size {@code size}: truncated
    * to 16 or 32 bits, canonical in 64-bit mode, and within the CS limit otherwise (#GP(0)).
    */
-  static long nearTarget(CpuState c, long target, int size) {
+  public static long nearTarget(CpuState c, long target, int size) {
     if (size == 8) {
       if ((target << 16 >> 16) != target) {
         throw GuestFault.gp0();

@@ -20,8 +20,10 @@ import org.junit.jupiter.api.Test;
  */
 class JitAgreementTest {
   static final long CODE = 0x10_0000;
-  /** Registers the generator may write: not RSP (the stack), not R15 (the loop counter). */
-  static final int[] DST = {0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+  /** Registers the generator may write: not RSP (the stack), R14 (the data pointer), R15 (the loop counter). */
+  static final int[] DST = {0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+  /** R14 points here: 256 bytes of data that memory forms read and write. */
+  static final long DATA = 0x20_0000;
 
   @Test
   void randomLoops_endInTheSameStateOnEveryEngine() {
@@ -33,12 +35,16 @@ class JitAgreementTest {
         regs[r] = interesting(rnd);
       }
       regs[15] = 1 + rnd.nextInt(5);
+      regs[14] = DATA;
+      byte[] data = new byte[256];
+      rnd.nextBytes(data);
       TestMachine[] ms = {new TestMachine(TranslatorBackend.Engine.INTERP),
           TestMachine.translatingEverything(TranslatorBackend.Engine.JIT),
           new TestMachine(TranslatorBackend.Engine.JIT)};
       String[] what = {"interp", "jit (translated before running)", "jit (threshold 1, regions)"};
       for (TestMachine m : ms) {
         m.write(CODE, code);
+        m.write(DATA, data);
         m.longMode(CODE, 0);
         long rsp = m.c.gpr[CpuState.RSP];
         System.arraycopy(regs, 0, m.c.gpr, 0, 16);
@@ -56,6 +62,9 @@ class JitAgreementTest {
         assertEquals(Flags.arith(a), Flags.arith(b), "flags of " + where);
         assertEquals(a.rflags & ~Flags.ARITH, b.rflags & ~Flags.ARITH, "RFLAGS of " + where);
         assertEquals(ms[0].vcpu.instructionsRetired(), ms[e].vcpu.instructionsRetired(), "count of " + where);
+        for (long at = DATA; at < DATA + 256; at += 8) {
+          assertEquals(ms[0].vm.memory().read(at, 8), ms[e].vm.memory().read(at, 8), "memory at " + at + " of " + where);
+        }
       }
     }
   }
@@ -130,7 +139,47 @@ class JitAgreementTest {
     int d = dst(rnd);
     int s = src(rnd);
     int w = size == 1 ? 0 : 1;
-    switch (rnd.nextInt(12)) {
+    switch (rnd.nextInt(15)) {
+      case 12: case 13: { // MOV and ALU with [r14 + disp8]: loads, stores, read-modify-writes
+        int[] ops = {0x00, 0x08, 0x20, 0x28, 0x30, 0x38, 0x84, 0x88, 0x88};
+        int op = ops[rnd.nextInt(ops.length)];
+        int form = rnd.nextInt(3);
+        prefix(o, size, s, 14);
+        if (form == 2 && op != 0x84) { // r/m, imm
+          o.reset();
+          prefix(o, size, 0, 14);
+          o.write(op == 0x88 ? 0xC6 | w : 0x80 | w);
+          o.write(0x46 | (op == 0x88 ? 0 : op >> 3) << 3);
+          o.write(rnd.nextInt(256 - 8));
+          long v = interesting(rnd);
+          for (int b = 0; b < (size == 1 ? 1 : size == 2 ? 2 : 4); b++) {
+            o.write((int) (v >>> (8 * b)));
+          }
+          break;
+        }
+        int dir = form == 1 && op != 0x84 ? 2 : 0; // reg, r/m instead of r/m, reg
+        if (dir != 0) {
+          o.reset();
+          prefix(o, size, d, 14);
+          o.write(op | dir | w);
+          o.write(0x46 | (d & 7) << 3);
+        } else {
+          o.write(op | w);
+          o.write(0x46 | (s & 7) << 3);
+        }
+        o.write(rnd.nextInt(256 - 8));
+        break;
+      }
+      case 14: { // MOV r, [rip + disp32]: a load from the code page
+        prefix(o, size, d, 0);
+        o.write(0x8A | w);
+        o.write(0x05 | (d & 7) << 3);
+        long v = -rnd.nextInt(32) - 8;
+        for (int b = 0; b < 4; b++) {
+          o.write((int) (v >>> (8 * b)));
+        }
+        break;
+      }
       case 0: case 1: { // ALU r/m, r: ADD OR ADC SBB AND SUB XOR CMP, TEST
         int[] ops = {0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38, 0x84};
         prefix(o, size, s, d);

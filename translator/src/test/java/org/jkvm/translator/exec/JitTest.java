@@ -49,7 +49,7 @@ class JitTest {
       assertEquals(500500, m.c.gpr[CpuState.RAX]);
       retired[e.ordinal()] = m.vcpu.instructionsRetired();
       if (e == TranslatorBackend.Engine.JIT) {
-        assertTrue(stat(m, "jit blocks compiled") >= 1);
+        assertTrue(stat(m, "jit regions compiled") >= 1);
         assertTrue(stat(m, "jit region runs") >= 1, "the loop body runs translated after its first pass");
         assertEquals(0, stat(m, "jit interface calls"));
       }
