@@ -73,6 +73,7 @@ fetch() {
   deb=$(ls "$out/debs/${pkg}_${ver/:/%3a}_"*.deb 2>/dev/null | head -n 1 || true)
   if [ -z "$deb" ]; then
     say "apt-get download $pkg=$ver"
+    rm -f "$out/debs/${pkg}_"*.deb # an older version
     # As root, apt would warn that its sandbox user cannot write here; the download is the same.
     (cd "$out/debs" && apt-get download -q=2 ${sandbox_opt[@]+"${sandbox_opt[@]}"} "$pkg=$ver")
     deb=$(ls "$out/debs/${pkg}_${ver/:/%3a}_"*.deb | head -n 1)

@@ -1,5 +1,6 @@
 package org.jkvm.lkvm.boot;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -78,7 +79,7 @@ public final class DebianGuest {
     }
     try {
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
       try (InputStream in = p.getInputStream()) {
         in.transferTo(log);
       }

@@ -164,11 +164,11 @@ public final class RunCommand {
     } else {
       String initrd = o.initrd;
       if (kernel == null) {
-        kernel = findDefaultKernel(DEFAULT_KERNELS.get());
+        kernel = findDefaultKernel(defaultKernels());
         if (kernel == null) {
           DebianGuest guest = DebianGuest.fromSystemProperty();
           if (guest == null || !guest.available() || !buildDebianGuest(guest, err)) {
-            throw noDefaultKernel(DEFAULT_KERNELS.get());
+            throw noDefaultKernel(defaultKernels());
           }
           kernel = guest.kernel().toString();
           if (initrd == null) {
@@ -227,11 +227,11 @@ public final class RunCommand {
   }
 
   /** kvmtool's find_kernel() candidates: ./bzImage, arch/x86/boot/bzImage, ../../arch/x86/boot/bzImage, /boot. */
-  static final java.util.function.Supplier<List<String>> DEFAULT_KERNELS = () -> {
+  static List<String> defaultKernels() {
     String rel = System.getProperty("os.version");
     return List.of("./bzImage", "arch/x86/boot/bzImage", "../../arch/x86/boot/bzImage",
         "/boot/vmlinuz-" + rel, "/boot/bzImage-" + rel);
-  };
+  }
 
   /** The first candidate that is a regular file, or null. */
   static String findDefaultKernel(List<String> candidates) {
