@@ -107,8 +107,15 @@ final class CaseGenerator {
    */
   private static boolean flagsPopsAreSafe(List<GenInsn> insns, GenContext g) {
     boolean written = false;
+    int pushSize = 0;
     for (int i = 0; i < insns.size(); i++) {
       GenInsn gi = insns.get(i);
+      if (gi.form.mnemonic().equals("PUSHF")) {
+        pushSize = gi.opSize;
+      }
+      if (gi.popsFlags && pushSize != 0 && (pushSize != gi.opSize || !gi.form.mnemonic().equals("POPF"))) {
+        return false; // a POPF of another size than the PUSHF before it pops a mix of images (AC from PF)
+      }
       if (gi.popsFlags) {
         if (!gi.flagsPatched || written || g.dataLe(gi.flagsAt, gi.flagsSize) != gi.flagsValue) {
           return false; // a later instruction's setup may have patched over the image
