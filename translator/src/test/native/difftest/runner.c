@@ -279,18 +279,28 @@ static void setup(void) {
     die("mmap compat trampoline");
   }
   /*
-   * Trampolines for 32-bit cases at COMPAT_VA: +0 is 64-bit code that far-jumps to 0x23:CODE_VA through
-   * the pointer at +16; +32 is the 64-bit landing point after the case's far jump back, which jumps on
-   * to back_label.
+   * Trampolines for 32-bit cases at COMPAT_VA: +0 is 64-bit code that loads DS and ES with USER_DS (a
+   * 32-bit process's data selectors; null ones fault in compatibility mode) from the word at +56 and
+   * far-jumps to 0x23:CODE_VA through the pointer at +48; +32 is the 64-bit landing point after the case's
+   * far jump back, which jumps on to back_label (fault_resume puts DS and ES back to null).
    */
-  static const uint8_t to32[] = {0xFF, 0x2C, 0x25}; /* ljmp *abs32 (REX-less: m16:32) */
+  static const uint8_t to32[] = {
+      0x8E, 0x1C, 0x25, 0, 0, 0, 0, /* mov ds, [abs32] */
+      0x8E, 0x04, 0x25, 0, 0, 0, 0, /* mov es, [abs32] */
+      0xFF, 0x2C, 0x25, 0, 0, 0, 0, /* ljmp *abs32 (REX-less: m16:32) */
+  };
   memcpy(compat, to32, sizeof to32);
-  uint32_t ptr = (uint32_t)(COMPAT_VA + 16);
-  memcpy(compat + 3, &ptr, 4);
+  uint32_t selp = (uint32_t)(COMPAT_VA + 56);
+  memcpy(compat + 3, &selp, 4);
+  memcpy(compat + 10, &selp, 4);
+  uint32_t ptr = (uint32_t)(COMPAT_VA + 48);
+  memcpy(compat + 17, &ptr, 4);
   uint32_t off = (uint32_t)CODE_VA;
   uint16_t sel = 0x23;
-  memcpy(compat + 16, &off, 4);
-  memcpy(compat + 20, &sel, 2);
+  memcpy(compat + 48, &off, 4);
+  memcpy(compat + 52, &sel, 2);
+  uint16_t user_ds = 0x2b;
+  memcpy(compat + 56, &user_ds, 2);
   static const uint8_t jmp_abs[] = {0xFF, 0x25, 0, 0, 0, 0};
   memcpy(compat + 32, jmp_abs, sizeof jmp_abs);
   uint64_t back = (uint64_t)(uintptr_t)back_label;

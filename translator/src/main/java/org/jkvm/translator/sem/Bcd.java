@@ -54,6 +54,9 @@ public final class Bcd {
     long al = oldAl;
     f &= ~(Flags.CF | Flags.AF | Flags.OF);
     if ((al & 0xF) > 9 || (c.rflags & Flags.AF) != 0) {
+      if (al < 6) {
+        f |= Flags.CF; // CF = old CF or the borrow of AL - 6 (SDM DAS; the host agrees)
+      }
       al = (al - 6) & 0xFF;
       f |= Flags.AF;
     }

@@ -21,6 +21,8 @@ final class CaseGenerator {
   private final List<Form> all = new ArrayList<>();
   private final List<Form> selected = new ArrayList<>();
   private final Map<String, List<Form>> byFamily = new LinkedHashMap<>();
+  /** Forms invalid in 64-bit mode: they lead compatibility-mode cases ({@link CompatCases}) and follow nothing else. */
+  private final List<Form> compat = new ArrayList<>();
   /** Skipped forms and why. */
   final Map<String, List<String>> skipped = new LinkedHashMap<>();
 
@@ -35,8 +37,12 @@ final class CaseGenerator {
         continue;
       }
       String fam = Families.of(f);
-      all.add(f);
-      byFamily.computeIfAbsent(fam, k -> new ArrayList<>()).add(f);
+      if (CompatCases.handles(f)) {
+        compat.add(f);
+      } else {
+        all.add(f);
+        byFamily.computeIfAbsent(fam, k -> new ArrayList<>()).add(f);
+      }
       if (wanted == null || wanted.contains(fam.toLowerCase(Locale.ROOT))) {
         selected.add(f);
       }
@@ -101,8 +107,15 @@ final class CaseGenerator {
    */
   private static boolean flagsPopsAreSafe(List<GenInsn> insns, GenContext g) {
     boolean written = false;
+    int pushSize = 0;
     for (int i = 0; i < insns.size(); i++) {
       GenInsn gi = insns.get(i);
+      if (gi.form.mnemonic().equals("PUSHF")) {
+        pushSize = gi.opSize;
+      }
+      if (gi.popsFlags && pushSize != 0 && (pushSize != gi.opSize || !gi.form.mnemonic().equals("POPF"))) {
+        return false; // a POPF of another size than the PUSHF before it pops a mix of images (AC from PF)
+      }
       if (gi.popsFlags) {
         if (!gi.flagsPatched || written || g.dataLe(gi.flagsAt, gi.flagsSize) != gi.flagsValue) {
           return false; // a later instruction's setup may have patched over the image
@@ -148,6 +161,9 @@ final class CaseGenerator {
 
   private DiffCase attempt(SplittableRandom r, long index, int attempt) {
     Form first = selected.get((int) (index % selected.size()));
+    if (CompatCases.handles(first)) {
+      return CompatCases.build(first, compat, r, runSeed, index);
+    }
     int n = attempt >= 6 ? 1 : 1 + r.nextInt(4);
     if (approximate(first)) {
       n = 1;

@@ -309,7 +309,7 @@ final class Compare {
         hex.append(String.format("%02x", k.code[p] & 0xFF));
       }
       sb.append(String.format("  %08x  %-30s %-36s [%s]%n", DiffLayout.CODE_VA + k.starts[i], hex,
-          disassemble(k.code, k.starts[i]), k.forms[i]));
+          disassemble(k.code, k.starts[i], k.mode == 32 ? 4 : 8), k.forms[i]));
     }
     for (String s : diffs) {
       sb.append("  ").append(s).append('\n');
@@ -329,9 +329,9 @@ final class Compare {
     return sb.toString();
   }
 
-  static String disassemble(byte[] code, int at) {
+  static String disassemble(byte[] code, int at, int codeSize) {
     try {
-      Insn i = Decoder.decode(off -> at + off < code.length ? code[at + off] : 0, 8);
+      Insn i = Decoder.decode(off -> at + off < code.length ? code[at + off] : 0, codeSize);
       return i.toString();
     } catch (GuestFault f) {
       return "(jkvm's decoder: " + vectorName(f.vector) + ")";

@@ -22,11 +22,13 @@ import org.jkvm.translator.TranslatorBackend;
  *
  * <pre>
  *   DiffTest --cases N --seed S [--family F[,F...]] [--engine E] [--max-reports K] [--first I] [--verbose]
+ *            [--progress] [--no-skips]
  * </pre>
  * The last line printed is {@code difftest: N cases, F forms, M mismatches}.
  */
 public final class DiffTest {
   static final int BATCH = 2048;
+  static final long PROGRESS_EVERY = 100_000;
 
   /** What a run found. */
   static final class Summary {
@@ -89,6 +91,13 @@ public final class DiffTest {
   /** Runs cases {@code first} to {@code first + cases - 1}; with {@code verbose}, dumps every case's states. */
   static Summary run(long first, long cases, long seed, String family, String engine, int maxReports,
       boolean verbose, PrintStream out) throws IOException, InterruptedException {
+    return run(first, cases, seed, family, engine, maxReports, verbose, out, null);
+  }
+
+  /** As above; with {@code progress}, a line there every {@link #PROGRESS_EVERY} cases. */
+  static Summary run(long first, long cases, long seed, String family, String engine, int maxReports,
+      boolean verbose, PrintStream out, PrintStream progress) throws IOException, InterruptedException {
+    long t0 = System.nanoTime();
     CaseGenerator gen = new CaseGenerator(seed, family);
     List<JkvmRunner> guests = new ArrayList<>();
     for (TranslatorBackend.Engine e : engines(engine)) {
@@ -156,7 +165,12 @@ public final class DiffTest {
         } catch (ExecutionException e) {
           throw new IOException("sending cases to the runner failed", e.getCause());
         }
+        long before = sum.cases;
         sum.cases += n;
+        if (progress != null && before / PROGRESS_EVERY != sum.cases / PROGRESS_EVERY) {
+          progress.printf("difftest: %d cases, %d mismatches, %d harness errors, %.1f s%n", sum.cases,
+              sum.mismatches, sum.harnessErrors, (System.nanoTime() - t0) / 1e9);
+        }
       }
     } finally {
       writer.shutdownNow();
@@ -193,6 +207,7 @@ public final class DiffTest {
     long first = 0;
     boolean verbose = false;
     boolean listSkips = true;
+    boolean progress = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -204,14 +219,17 @@ public final class DiffTest {
         case "--no-skips": listSkips = false; break;
         case "--first": first = Long.parseLong(args[++i]); break;
         case "--verbose": verbose = true; break;
+        case "--progress": progress = true; break;
         default:
-          System.err.println("usage: difftest --cases N --seed S [--family F] [--engine E] [--max-reports K]");
+          System.err.println("usage: difftest --cases N --seed S [--family F] [--engine E] [--max-reports K]"
+              + " [--first I] [--verbose] [--progress] [--no-skips]");
           System.exit(129);
           return;
       }
     }
     long t0 = System.nanoTime();
-    Summary s = run(first, cases, seed, family, engine, maxReports, verbose, System.out);
+    Summary s = run(first, cases, seed, family, engine, maxReports, verbose, System.out,
+        progress ? System.err : null);
     if (listSkips) {
       printSkips(s, System.out);
     }

@@ -72,6 +72,15 @@ final class Effects {
       out.memRange = new int[] {b.memOff, b.memOff + Math.max(1, b.memSize)};
     }
     out.popsFlags = m.equals("POPF") || m.equals("IRET");
+    switch (m) {
+      case "MOVSB": case "MOVSW/D/Q": case "CMPSB": case "CMPSW/D/Q": case "LODSB": case "LODSW/D/Q":
+      case "SCASB": case "SCASW/D/Q": case "OUTSB": case "OUTSW/D": case "POP": case "POPF": case "POPA":
+      case "RET": case "RETF": case "IRET": case "LEAVE": case "ENTER": case "XLAT":
+        out.readsImplicitMemory = true;
+        break;
+      default:
+        break;
+    }
     out.writesMemory = b.memOff != Integer.MIN_VALUE || m.startsWith("PUSH") || m.startsWith("CALL")
         || m.equals("ENTER") || m.startsWith("MOVS") || m.startsWith("STOS") || m.startsWith("INS")
         || m.startsWith("MASKMOV");

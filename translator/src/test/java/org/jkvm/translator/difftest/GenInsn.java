@@ -48,6 +48,11 @@ final class GenInsn {
   int cr2Slack;
   /** The data-buffer range of the explicit memory operand, or null. */
   int[] memRange;
+  /**
+   * Reads memory other than through its explicit operand (string sources, stack pops, XLAT): what it
+   * reads is not known to the generator, so it must not run while any memory is undefined.
+   */
+  boolean readsImplicitMemory;
   /** May write memory (a memory operand, the stack, a string destination). */
   boolean writesMemory;
 

@@ -57,6 +57,9 @@ final class JkvmRunner {
       0,
   };
 
+  /** Where a compatibility-mode case's far jump back lands (the native runner's 64-bit landing point). */
+  private static final long COMPAT_END = DiffLayout.COMPAT_VA + 32;
+
   /** Linux's GDT_ENTRIES (arch/x86/include/asm/segment.h): the host's GDT limit is 0x7F too. */
   private static final int GDT_ENTRIES = 16;
   private static final int CPUNODE_SEL = 0x78;
@@ -132,6 +135,7 @@ final class JkvmRunner {
       w64(PT_DATA + 8 * (((DiffLayout.DATA_VA >>> 12) + p) & 511), (DATA_PA + 4096L * p) | PG_P | PG_RW | PG_US | PG_NX);
     }
     w64(PT_COMPAT + 8 * ((DiffLayout.COMPAT_VA >>> 12) & 511), COMPAT_PA | PG_P | PG_RW | PG_US);
+    mem.write(COMPAT_PA + (COMPAT_END - DiffLayout.COMPAT_VA), 1, 0xF4);
     w64(PD_SUP + 8 * ((DiffLayout.SUP_VA >>> 21) & 511), PT_SUP | PG_P | PG_RW);
     for (int p = 0; p < SUP_PAGES; p++) {
       w64(PT_SUP + 8 * (((DiffLayout.SUP_VA >>> 12) + p) & 511), (SUP_PA + 4096L * p) | PG_P | PG_RW);
@@ -197,18 +201,28 @@ final class JkvmRunner {
     java.util.Arrays.fill(page, (byte) 0);
     System.arraycopy(k.code, 0, page, 0, k.code.length);
     int t = k.code.length;
-    page[t] = (byte) 0xFF;
-    page[t + 1] = 0x25;
-    MachineState.putLe(page, t + 6, 8, DiffLayout.END_VA);
+    boolean compat = k.mode == 32;
+    if (compat) {
+      // As natively: ljmp *[t + 8] to 0x33:COMPAT_VA+32, where a HLT at CPL 3 marks the end.
+      page[t] = (byte) 0xFF;
+      page[t + 1] = 0x2D;
+      MachineState.putLe(page, t + 2, 4, DiffLayout.CODE_VA + t + 8);
+      MachineState.putLe(page, t + 8, 4, COMPAT_END);
+      MachineState.putLe(page, t + 12, 2, DiffLayout.USER_CS);
+    } else {
+      page[t] = (byte) 0xFF;
+      page[t + 1] = 0x25;
+      MachineState.putLe(page, t + 6, 8, DiffLayout.END_VA);
+    }
     page[(int) (DiffLayout.END_VA - DiffLayout.CODE_VA)] = (byte) 0xF4;
     mem.writeBytes(CODE_PA, page, 0, page.length);
     mem.writeBytes(DATA_PA, k.initialData, 0, k.initialData.length);
 
     System.arraycopy(k.gpr, 0, c.gpr, 0, 16);
-    loadSegment(CpuState.CS, DiffLayout.USER_CS);
+    loadSegment(CpuState.CS, compat ? DiffLayout.USER32_CS : DiffLayout.USER_CS);
     loadSegment(CpuState.SS, DiffLayout.USER_DS);
-    loadSegment(CpuState.DS, 0);
-    loadSegment(CpuState.ES, 0);
+    loadSegment(CpuState.DS, compat ? DiffLayout.USER_DS : 0);
+    loadSegment(CpuState.ES, compat ? DiffLayout.USER_DS : 0);
     loadSegment(CpuState.FS, 0);
     loadSegment(CpuState.GS, 0);
     c.segBase[CpuState.GS] = DiffLayout.GS_BASE;
@@ -269,7 +283,7 @@ final class JkvmRunner {
     s.seg[1] = cs;
     s.seg[2] = ss;
     s.seg[3] = c.segSel[CpuState.DS];
-    if (vector == 13 && rip == DiffLayout.END_VA) {
+    if (vector == 13 && rip == (compat ? COMPAT_END : DiffLayout.END_VA)) {
       s.rip = DiffLayout.CODE_VA + k.code.length;
     } else {
       s.faulted = true;

@@ -74,6 +74,9 @@ final class MaskFlow {
       if (reached[k] && ((gi.flagsRead & flags[k]) != 0 || gi.readsFsw && fsw[k] != 0)) {
         return null;
       }
+      if (reached[k] && gi.readsImplicitMemory && !memory[k].isEmpty()) {
+        return null; // a string source or a pop could copy bytes left undefined (FNSTENV's pointers)
+      }
       if (reached[k] && gi.memRange != null) {
         for (long range : memory[k]) {
           int lo = (int) (range >> 32);

@@ -2,7 +2,6 @@ package org.jkvm.translator.difftest;
 
 import org.jkvm.translator.isa.FormCatalog;
 import org.jkvm.translator.isa.FormCatalog.Form;
-import org.jkvm.translator.isa.OpEntry;
 
 /**
  * The forms the differential tester does not run, each with the reason. Everything else in the opcode maps
@@ -18,9 +17,6 @@ final class Skips {
     int op = f.opcode;
     if (f.handler() == null) {
       return "no semantics in jkvm: decodes to #UD (" + m + ")";
-    }
-    if ((f.flags() & OpEntry.I64) != 0) {
-      return "invalid in 64-bit mode (REX prefixes, BCD, segment pushes, far immediates): runs only in 32-bit code";
     }
     switch (m) {
       case "CPUID": case "RDTSC": case "RDTSCP": case "XGETBV":
