@@ -286,6 +286,12 @@ final class BlockCompiler {
   static final int IK_MOVMEM = 5;
   /** ADD ... TEST with a memory operand. */
   static final int IK_ALUMEM = 6;
+  /** SHL, SHR, SAR r, imm with a non-zero masked count. */
+  static final int IK_SHIFT = 7;
+  /** MOVZX, MOVSX r, r. */
+  static final int IK_MOVX = 8;
+  /** MOVZX, MOVSX r, m. */
+  static final int IK_MOVXMEM = 9;
 
   /**
    * Which inline form, if any, {@code i} has. Register forms cannot fault and need neither RIP nor the
@@ -319,7 +325,20 @@ final class BlockCompiler {
       if (t[1].equals("lea") && reg0 && i.s0 >= 2 && i.k1 == Insn.K_MEM && memOk) {
         return IK_LEA;
       }
+      if ((t[1].equals("movzx") || t[1].equals("movsx")) && reg0 && i.s1 < i.s0 && Integer.bitCount(i.s1) == 1) {
+        if (i.k1 == Insn.K_REG) {
+          return IK_MOVX;
+        }
+        if (i.k1 == Insn.K_MEM && memOk) {
+          return IK_MOVXMEM;
+        }
+      }
       return IK_NONE;
+    }
+    if (t[0].equals("org/jkvm/translator/sem/Shift")
+        && (t[1].equals("shl") || t[1].equals("shr") || t[1].equals("sar")) && reg0 && i.k1 == Insn.K_IMM
+        && shiftCount(i) != 0) {
+      return IK_SHIFT;
     }
     if (t[0].equals("org/jkvm/translator/sem/Alu")) {
       switch (t[1]) {
@@ -342,7 +361,17 @@ final class BlockCompiler {
 
   /** Whether inline kind {@code ik} touches memory (so it may fault, write code or raise an event). */
   static boolean memoryForm(int ik) {
-    return ik == IK_MOVMEM || ik == IK_ALUMEM;
+    return ik == IK_MOVMEM || ik == IK_ALUMEM || ik == IK_MOVXMEM;
+  }
+
+  /** Inline register forms that neither read nor write flags. */
+  static boolean flagless(int ik) {
+    return ik == IK_MOV || ik == IK_LEA || ik == IK_MOVX;
+  }
+
+  /** The masked count of a shift by an immediate (as {@code sem.Shift.count}). */
+  static int shiftCount(Insn i) {
+    return (int) (i.imm & JitOps.mask(i.s1)) & (i.s0 == 8 ? 0x3F : 0x1F);
   }
 
   /** Inline forms on ({@code -Djkvm.jit.inline=false} calls the semantics methods for everything). */
@@ -357,7 +386,7 @@ final class BlockCompiler {
   private static boolean flagsDead(Insn[] insns, int k) {
     for (int j = k + 1; j < insns.length; j++) {
       int ik = inlineKind(insns[j]);
-      if (ik == IK_MOV || ik == IK_LEA) {
+      if (flagless(ik)) {
         continue;
       }
       return pureFlagWriter(insns[j]);
@@ -378,7 +407,7 @@ final class BlockCompiler {
     for (int k = last - 1; k >= 0; k--) {
       Insn i = insns[k];
       int ik = inlineKind(i);
-      if (ik == IK_MOV || ik == IK_LEA) {
+      if (flagless(ik)) {
         continue;
       }
       if (ik == IK_INCDEC) {
@@ -927,6 +956,61 @@ final class BlockCompiler {
           }
           if (ik == IK_ALUMEM || !flagsDead(insns, k)) {
             flags(kind, i.s0, kind == org.jkvm.runtime.Flags.LOGIC ? -1 : L_B2);
+          } else {
+            deadFlags++;
+          }
+          return;
+        }
+        case IK_MOVX:
+        case IK_MOVXMEM: {
+          if (ik == IK_MOVX) {
+            loadReg(i.r1, i.s1);
+          } else {
+            la(i, i.s1, false);
+            readT(i.s1, false);
+          }
+          if (target(i.handler)[1].equals("movsx")) {
+            push(mv, 64 - 8 * i.s1);
+            mv.visitInsn(LSHL);
+            push(mv, 64 - 8 * i.s1);
+            mv.visitInsn(LSHR);
+            maskTo(i.s0);
+          }
+          mv.visitVarInsn(LSTORE, L_R);
+          storeReg(i.r0, i.s0, L_R);
+          return;
+        }
+        case IK_SHIFT: {
+          // as sem.Shift for a count n != 0: the value, the value shifted by n - 1 (the lazy CF), the result
+          String op = target(i.handler)[1];
+          int n = shiftCount(i);
+          int sz = i.s0;
+          loadReg(i.r0, sz);
+          if (op.equals("sar")) {
+            push(mv, 64 - 8 * sz);
+            mv.visitInsn(LSHL);
+            push(mv, 64 - 8 * sz);
+            mv.visitInsn(LSHR);
+          }
+          mv.visitVarInsn(LSTORE, L_A);
+          int shift = op.equals("shl") ? LSHL : op.equals("shr") ? LUSHR : LSHR;
+          mv.visitVarInsn(LLOAD, L_A);
+          push(mv, n - 1);
+          mv.visitInsn(shift);
+          if (!op.equals("shr")) {
+            maskTo(sz);
+          }
+          mv.visitVarInsn(LSTORE, L_B2);
+          mv.visitVarInsn(LLOAD, L_A);
+          push(mv, n);
+          mv.visitInsn(shift);
+          if (!op.equals("shr")) {
+            maskTo(sz);
+          }
+          mv.visitVarInsn(LSTORE, L_R);
+          storeReg(i.r0, sz, L_R);
+          if (!flagsDead(insns, k)) {
+            flags(op.equals("shl") ? org.jkvm.runtime.Flags.SHL : org.jkvm.runtime.Flags.SAR, sz, L_B2);
           } else {
             deadFlags++;
           }

@@ -309,7 +309,25 @@ class JitAgreementTest {
     int d = dst(rnd);
     int s = src(rnd);
     int w = size == 1 ? 0 : 1;
-    switch (rnd.nextInt(15)) {
+    switch (rnd.nextInt(16)) {
+      case 15: { // MOVZX, MOVSX r, r/m8 and r/m16 (registers or [r14 + disp8])
+        int sz = size <= 2 ? 4 : size;
+        boolean mem = rnd.nextBoolean();
+        if (size == 2) {
+          o.write(0x66); // MOVZX r16, r/m8
+        }
+        int b16 = size == 2 ? 0 : rnd.nextInt(2);
+        o.write(0x40 | (sz == 8 ? 8 : 0) | (d >> 3) << 2 | (mem ? 1 : s >> 3));
+        o.write(0x0F);
+        o.write((rnd.nextBoolean() ? 0xB6 : 0xBE) | b16);
+        if (mem) {
+          o.write(0x46 | (d & 7) << 3);
+          o.write(rnd.nextInt(256 - 8));
+        } else {
+          o.write(0xC0 | (d & 7) << 3 | (s & 7));
+        }
+        break;
+      }
       case 12: case 13: { // MOV and ALU with [r14 + disp8]: loads, stores, read-modify-writes
         int[] ops = {0x00, 0x08, 0x20, 0x28, 0x30, 0x38, 0x84, 0x88, 0x88};
         int op = ops[rnd.nextInt(ops.length)];
