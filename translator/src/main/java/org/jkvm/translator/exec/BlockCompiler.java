@@ -282,6 +282,8 @@ final class BlockCompiler {
   private static final int L_R = 17;
   private static final int L_T = 19;
   private static final int L_F2 = 21;
+  /** Guest register r lives in local L_REGS + 2 r while the region runs (DESIGN.md rule 6). */
+  private static final int L_REGS = 23;
 
   // Inline forms.
   static final int IK_NONE = 0;
@@ -461,6 +463,10 @@ final class BlockCompiler {
     final int[] firstInsn;
     final Label retN = new Label();
     final Label chain = new Label();
+    /** Registers the inline forms of this region use: kept in locals, written back before calls and exits. */
+    final boolean[] inLocal = new boolean[16];
+    /** Registers whose local is newer than c.gpr, at the point being emitted. */
+    final boolean[] dirty = new boolean[16];
 
     Emitter(MethodVisitor mv, List<Block> r) {
       emitter = this;
@@ -476,7 +482,53 @@ final class BlockCompiler {
         body[j] = new Label();
         firstInsn[j] = f;
         f += r.get(j).insns.length;
+        for (Insn i : r.get(j).insns) {
+          if (inlineKind(i) != IK_NONE) {
+            if (i.k0 == Insn.K_REG) {
+              inLocal[i.r0] = true;
+            }
+            if (i.k1 == Insn.K_REG) {
+              inLocal[i.r1] = true;
+            }
+            if (i.hasMem() && i.base >= 0 && i.base < 16) {
+              inLocal[i.base] = true;
+            }
+            if (i.hasMem() && i.index >= 0 && i.index < 16) {
+              inLocal[i.index] = true;
+            }
+          }
+        }
       }
+    }
+
+    /** Loads every register kept in a local from c.gpr. */
+    void reload() {
+      for (int g = 0; g < 16; g++) {
+        if (inLocal[g]) {
+          mv.visitVarInsn(ALOAD, L_GPR);
+          push(mv, g);
+          mv.visitInsn(LALOAD);
+          mv.visitVarInsn(LSTORE, L_REGS + 2 * g);
+        }
+      }
+    }
+
+    /** Writes back the registers in {@code which} (dirty ones, or all kept in locals). */
+    void writeBack(boolean[] which) {
+      for (int g = 0; g < 16; g++) {
+        if (which[g]) {
+          mv.visitVarInsn(ALOAD, L_GPR);
+          push(mv, g);
+          mv.visitVarInsn(LLOAD, L_REGS + 2 * g);
+          mv.visitInsn(LASTORE);
+        }
+      }
+    }
+
+    /** c.gpr up to date: before a semantics call or a memory form, and at block ends. */
+    void sync() {
+      writeBack(dirty);
+      java.util.Arrays.fill(dirty, false);
     }
 
     void emit() {
@@ -499,6 +551,7 @@ final class BlockCompiler {
       mv.visitVarInsn(ALOAD, L_C);
       mv.visitFieldInsn(GETFIELD, CPU, "gpr", "[J");
       mv.visitVarInsn(ASTORE, L_GPR);
+      reload();
       mv.visitLabel(start);
       mv.visitJumpInsn(GOTO, body[0]);
       for (int j = 0; j < r.size(); j++) {
@@ -514,6 +567,8 @@ final class BlockCompiler {
       mv.visitInsn(IRETURN);
       mv.visitLabel(handler);
       mv.visitVarInsn(ASTORE, L_F2);
+      // Nothing to write back: c.gpr is brought up to date before every instruction that can fault, and
+      // what a faulting semantics method left there (REP progress, say) stands.
       mv.visitVarInsn(ALOAD, L_C);
       mv.visitVarInsn(ALOAD, L_CUR);
       mv.visitVarInsn(ALOAD, L_IT);
@@ -644,6 +699,7 @@ final class BlockCompiler {
       blockConst(j);
       mv.visitVarInsn(ASTORE, L_CUR);
       mv.visitLabel(body[j]);
+      java.util.Arrays.fill(dirty, false); // c.gpr and the locals agree at every block entry
       Insn fused = fusable(x, insns, n - 1);
       boolean lastInline = false;
       for (int k = 0; k < n; k++) {
@@ -662,6 +718,7 @@ final class BlockCompiler {
         }
         setRip(i.offsetInBlock + i.len);
         Label after = new Label();
+        sync(); // before anything that can fault or read registers in c.gpr
         if (ik != IK_NONE) {
           inline(i, ik, k, insns);
         } else if (i.atomic) {
@@ -679,6 +736,9 @@ final class BlockCompiler {
           call(mv, i, j, k);
         }
         mv.visitLabel(after);
+        if (ik == IK_NONE) {
+          reload();
+        }
         if (k < n - 1) {
           // the interpreter's checks after an instruction: self-modified block, deliverable event
           Label stop = new Label();
@@ -688,6 +748,7 @@ final class BlockCompiler {
           mv.visitFieldInsn(GETFIELD, BLOCK, "valid", "Z");
           mv.visitJumpInsn(IFNE, ok);
           mv.visitLabel(stop);
+          writeBack(dirty);
           setShadowFalse();
           mv.visitVarInsn(ILOAD, L_N);
           push(mv, k + 1);
@@ -708,6 +769,7 @@ final class BlockCompiler {
       if (lastInline) {
         setRip(x.length);
       }
+      sync();
       mv.visitIincInsn(L_N, n);
       if ((last.entry.flags & org.jkvm.translator.isa.OpEntry.SHADOW) == 0) {
         setShadowFalse();
@@ -721,6 +783,7 @@ final class BlockCompiler {
 
     /** A Jcc that tests the locals of the ALU instruction {@code alu} before it. */
     void fusedJcc(int j, Block x, Insn i, Insn alu) {
+      sync();
       int cc = i.opcode & 0xF;
       String op = target(alu.handler)[1];
       push(mv, cc);
@@ -789,9 +852,13 @@ final class BlockCompiler {
     }
 
     void loadReg(int reg, int size) {
-      mv.visitVarInsn(ALOAD, L_GPR);
-      push(mv, reg);
-      mv.visitInsn(LALOAD);
+      if (inLocal[reg]) {
+        mv.visitVarInsn(LLOAD, L_REGS + 2 * reg);
+      } else {
+        mv.visitVarInsn(ALOAD, L_GPR);
+        push(mv, reg);
+        mv.visitInsn(LALOAD);
+      }
       maskTo(size);
     }
 
@@ -800,12 +867,11 @@ final class BlockCompiler {
      * 32-bit writes zero-extend (as {@code sem.Ops.setReg}).
      */
     void storeReg(int reg, int size, int from) {
-      mv.visitVarInsn(ALOAD, L_GPR);
-      push(mv, reg);
+      if (!inLocal[reg]) {
+        throw new IllegalStateException("register " + reg + " is not kept in a local");
+      }
       if (size <= 2) {
-        mv.visitVarInsn(ALOAD, L_GPR);
-        push(mv, reg);
-        mv.visitInsn(LALOAD);
+        mv.visitVarInsn(LLOAD, L_REGS + 2 * reg);
         mv.visitLdcInsn(~JitOps.mask(size));
         mv.visitInsn(LAND);
         mv.visitVarInsn(LLOAD, from);
@@ -813,7 +879,8 @@ final class BlockCompiler {
       } else {
         mv.visitVarInsn(LLOAD, from);
       }
-      mv.visitInsn(LASTORE);
+      mv.visitVarInsn(LSTORE, L_REGS + 2 * reg);
+      dirty[reg] = true;
     }
 
     /** Operand 1 of a register or immediate form, zero-extended to the size of operand 0. */
