@@ -110,6 +110,55 @@ final class BlockCompiler {
         }).build();
   }
 
+  /**
+   * Translate in the background ({@code -Djkvm.jit.async=false}: on the vCPU thread), so that translation
+   * pauses stay off the guest's timeline; the block keeps being interpreted until its code is attached.
+   * Thresholds of 0 and 1 (the tests') translate at once, so that translated code is what runs.
+   */
+  static final boolean ASYNC = !"false".equals(System.getProperty("jkvm.jit.async"));
+
+  /** One translator thread for the whole JVM; a request beyond its queue is dropped and asked again. */
+  private static final java.util.concurrent.ThreadPoolExecutor BACKGROUND =
+      new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, java.util.concurrent.TimeUnit.SECONDS,
+          new java.util.concurrent.ArrayBlockingQueue<>(4096), r -> {
+            Thread t = new Thread(r, "jkvm-jit");
+            t.setDaemon(true);
+            return t;
+          }, (r, ex) -> ((Job) r).block.queued = false);
+
+  /** A background translation. */
+  private static final class Job implements Runnable {
+    final BlockCompiler compiler;
+    final Block block;
+
+    Job(BlockCompiler compiler, Block block) {
+      this.compiler = compiler;
+      this.block = block;
+    }
+
+    @Override
+    public void run() {
+      try {
+        compiler.compile(block);
+      } catch (RuntimeException | LinkageError e) {
+        LOG.error("jit: translating the block at {} failed; it stays interpreted", Long.toHexString(block.gpa), e);
+        block.executions = Long.MIN_VALUE;
+      } finally {
+        block.queued = false;
+      }
+    }
+  }
+
+  /** Asks for {@code b} to be translated: at once, or by the background thread. */
+  void request(Block b) {
+    if (!ASYNC || threshold <= 1) {
+      compile(b);
+      return;
+    }
+    b.queued = true;
+    BACKGROUND.execute(new Job(this, b));
+  }
+
   /** Forgets the code of a block whose page was written. */
   void invalidate(long key) {
     code.invalidate(key);

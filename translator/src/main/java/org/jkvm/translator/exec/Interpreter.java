@@ -134,8 +134,8 @@ public final class Interpreter implements Backend.VcpuBackend {
           execute(b, 1);
         } else {
           Compiled code = b.compiled;
-          if (code == null && jit != null && b.executions >= jit.threshold) {
-            jit.compile(b);
+          if (code == null && jit != null && b.executions >= jit.threshold && !b.queued) {
+            jit.request(b);
             code = b.compiled;
           }
           if (code != null) {

@@ -59,6 +59,27 @@ class JitTest {
   }
 
   /**
+   * Above a threshold of 1 the translator works on its background thread while the block goes on being
+   * interpreted: the result is the interpreter's, and the region appears once the thread is done.
+   */
+  @Test
+  void backgroundTranslation_attachesCodeWhileTheGuestRuns() throws InterruptedException {
+    assertTrue(BlockCompiler.ASYNC);
+    TestMachine m = TestMachine.withThreshold(TranslatorBackend.Engine.JIT, 20);
+    // mov ecx, 300000; xor eax, eax; l: add eax, ecx; loop l; hlt
+    m.write(0x10_0000, bytes(0xB9, 0xE0, 0x93, 0x04, 0, 0x31, 0xC0, 0x01, 0xC8, 0xE2, 0xFC, 0xF4));
+    m.longMode(0x10_0000, 0);
+    m.runToHlt();
+    assertEquals((300_000L * 300_001 / 2) & 0xFFFF_FFFFL, m.c.gpr[CpuState.RAX]);
+    assertEquals(2 + 2 * 300_000 + 1, m.vcpu.instructionsRetired());
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (stat(m, "jit regions compiled") < 1 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertTrue(stat(m, "jit regions compiled") >= 1, "the background thread translated the loop");
+  }
+
+  /**
    * A #GP in the middle of a translated block: RIP on the handler's stack is the faulting instruction's,
    * the instructions before it retired, and both engines end in the same state.
    */
