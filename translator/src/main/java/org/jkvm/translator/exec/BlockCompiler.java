@@ -1253,19 +1253,7 @@ final class BlockCompiler {
     out.append(String.format("  %-22s %12d%n", "jit cached regions", code.estimatedSize()));
     out.append(String.format("  %-22s %12d%n", "jit blocks too large", tooLarge));
     out.append(String.format("  %-22s %12d%n", "jit rejected classes", failures));
+    out.append(String.format("  %-22s %12d%n", "jit semantics calls", handlerCalls));
     out.append(String.format("  %-22s %12d%n", "jit interface calls", interfaceCalls));
-  }
-
-  /** For tests: the handlers that have no accessible static method and are called through the interface. */
-  static List<String> unresolvedHandlers() {
-    List<String> r = new ArrayList<>();
-    synchronized (TARGETS) {
-      for (Map.Entry<Handler, String[]> e : TARGETS.entrySet()) {
-        if (e.getValue() == null) {
-          r.add(e.getKey().toString());
-        }
-      }
-    }
-    return r;
   }
 }
