@@ -609,6 +609,12 @@ final class BlockCompiler {
       // Between blocks: the budget, deliverable events, then the block at the new RIP if it is ours.
       mv.visitLabel(chain);
       checks(null);
+      // Instructions that change the code size end their blocks and are not near branches, so this
+      // holds; checked anyway, as the jump cache checks its mode.
+      mv.visitVarInsn(ALOAD, L_C);
+      mv.visitFieldInsn(GETFIELD, CPU, "codeSize", "I");
+      push(mv, entry.codeSize);
+      mv.visitJumpInsn(IF_ICMPNE, retN);
       dispatch();
       mv.visitLabel(end);
       mv.visitLabel(retN);
