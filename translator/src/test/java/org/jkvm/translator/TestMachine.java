@@ -29,6 +29,11 @@ public final class TestMachine {
     return new TestMachine(new TranslatorBackend(engine, 0));
   }
 
+  /** With the translator's threshold at {@code n} executions. */
+  public static TestMachine withThreshold(TranslatorBackend.Engine engine, int n) {
+    return new TestMachine(new TranslatorBackend(engine, n));
+  }
+
   private TestMachine(TranslatorBackend backend) {
     vm = new Hypervisor(backend).createVm();
     vm.addRam(0, RAM);

@@ -24,6 +24,8 @@ public final class Block {
   long executions;
   /** Translated code, once the block is hot (engine jit); cleared when the code cache evicts it. */
   volatile Compiled compiled;
+  /** Handed to the background translator and not finished yet. */
+  volatile boolean queued;
 
   Block(long gpa, int codeSize, Insn[] insns, int length, long gpa2) {
     this.gpa = gpa;

@@ -103,7 +103,9 @@ public final class Interpreter implements Backend.VcpuBackend {
     out.append(String.format("  %-22s %12d%n", "TLB flushes", c.tlb.flushes));
     if (jit != null) {
       out.append(String.format("  %-22s %12d%n", "jit region runs", compiledRuns));
-      jit.appendStats(out);
+      if (c.vcpuId == 0) {
+        jit.appendStats(out); // the translator is the VM's: its counters once, under vCPU 0
+      }
     }
   }
 
@@ -134,8 +136,8 @@ public final class Interpreter implements Backend.VcpuBackend {
           execute(b, 1);
         } else {
           Compiled code = b.compiled;
-          if (code == null && jit != null && b.executions >= jit.threshold) {
-            jit.compile(b);
+          if (code == null && jit != null && b.executions >= jit.threshold && !b.queued) {
+            jit.request(b);
             code = b.compiled;
           }
           if (code != null) {

@@ -69,6 +69,176 @@ class JitAgreementTest {
     }
   }
 
+  /**
+   * The same in real mode (16-bit code, 32-bit operands through 66): the fused branches then go through
+   * the CS-limit-checked target and dispatch on RIP. SI points at the data, BP counts the loop.
+   */
+  @Test
+  void randomLoops_inRealMode_endInTheSameStateOnEveryEngine() {
+    Random rnd = new Random(16);
+    int seg = 0x2000;
+    int ip = 0x100;
+    int data16 = 0x8000;
+    for (int t = 0; t < 400; t++) {
+      byte[] code = program16(rnd);
+      long[] regs = new long[8];
+      for (int r = 0; r < 8; r++) {
+        regs[r] = interesting(rnd) & 0xFFFF_FFFFL;
+      }
+      regs[CpuState.RBP] = 1 + rnd.nextInt(4);
+      regs[CpuState.RSI] = data16;
+      byte[] data = new byte[256];
+      rnd.nextBytes(data);
+      TestMachine[] ms = {new TestMachine(TranslatorBackend.Engine.INTERP),
+          TestMachine.translatingEverything(TranslatorBackend.Engine.JIT),
+          new TestMachine(TranslatorBackend.Engine.JIT)};
+      for (TestMachine m : ms) {
+        m.write(((long) seg << 4) + ip, code);
+        m.write(((long) seg << 4) + data16, data);
+        m.realMode(seg, ip);
+        long sp = m.c.gpr[CpuState.RSP];
+        System.arraycopy(regs, 0, m.c.gpr, 0, 8);
+        m.c.gpr[CpuState.RSP] = sp;
+        m.runToHlt();
+      }
+      for (int e = 1; e < ms.length; e++) {
+        String where = "real-mode program " + t + " on engine " + e + ":\n" + listing16(code);
+        CpuState a = ms[0].c;
+        CpuState b = ms[e].c;
+        for (int r = 0; r < 8; r++) {
+          assertEquals(a.gpr[r], b.gpr[r], "register " + r + " of " + where);
+        }
+        assertEquals(a.rip, b.rip, "IP of " + where);
+        assertEquals(Flags.arith(a), Flags.arith(b), "flags of " + where);
+        assertEquals(ms[0].vcpu.instructionsRetired(), ms[e].vcpu.instructionsRetired(), "count of " + where);
+        long d = ((long) seg << 4) + data16;
+        for (long at = d; at < d + 256; at += 8) {
+          assertEquals(ms[0].vm.memory().read(at, 8), ms[e].vm.memory().read(at, 8), "memory at " + at + " of " + where);
+        }
+      }
+    }
+  }
+
+  /** {@code L: body; sub bp, 1; jnz L; hlt} in 16-bit code. */
+  static byte[] program16(Random rnd) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int n = 2 + rnd.nextInt(12);
+    for (int k = 0; k < n; k++) {
+      byte[] i = insn16(rnd);
+      if (rnd.nextInt(4) == 0) {
+        out.writeBytes(insn16Alu(rnd, rnd.nextInt(3) == 0));
+        out.write(0x70 | rnd.nextInt(16));
+        out.write(i.length);
+      }
+      out.writeBytes(i);
+    }
+    out.writeBytes(new byte[] {(byte) 0x83, (byte) 0xED, 1}); // sub bp, 1
+    int back = -(out.size() + 2);
+    out.write(0x75);
+    out.write(back);
+    out.write(0xF4);
+    return out.toByteArray();
+  }
+
+  /** Registers 16-bit programs may write: not SP, BP (the counter) or SI (the data pointer). */
+  static final int[] DST16 = {0, 1, 2, 3, 7};
+
+  static byte[] insn16Alu(Random rnd, boolean sameRegs) {
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    int size = new int[] {1, 2, 4}[rnd.nextInt(3)];
+    int d = DST16[rnd.nextInt(DST16.length)];
+    int s = sameRegs ? d : rnd.nextInt(8);
+    if (size == 4) {
+      o.write(0x66);
+    }
+    int[] ops = {0x00, 0x08, 0x20, 0x28, 0x30, 0x38, 0x84};
+    o.write(ops[rnd.nextInt(ops.length)] | (size == 1 ? 0 : 1));
+    o.write(0xC0 | s << 3 | d);
+    return o.toByteArray();
+  }
+
+  static byte[] insn16(Random rnd) {
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    int size = new int[] {1, 2, 4}[rnd.nextInt(3)];
+    int w = size == 1 ? 0 : 1;
+    int d = DST16[rnd.nextInt(DST16.length)];
+    int s = rnd.nextInt(8);
+    if (size == 4) {
+      o.write(0x66);
+    }
+    switch (rnd.nextInt(10)) {
+      case 0: case 1:
+        o.reset();
+        return insn16Alu(rnd, rnd.nextInt(4) == 0);
+      case 2: { // ALU r/m, imm
+        int op = rnd.nextInt(8);
+        o.write(0x80 | w);
+        o.write(0xC0 | op << 3 | d);
+        for (int b = 0; b < size; b++) {
+          o.write(rnd.nextInt(256));
+        }
+        break;
+      }
+      case 3: // MOV r, r
+        o.write(0x88 | w);
+        o.write(0xC0 | s << 3 | d);
+        break;
+      case 4: // INC, DEC
+        o.write(0xFE | w);
+        o.write(0xC0 | rnd.nextInt(2) << 3 | d);
+        break;
+      case 5: // LEA r, [bx+si+d8] / [bx+d8] / [bp+di+d8]
+        if (size == 1) {
+          o.write(0x66);
+        }
+        o.write(0x8D);
+        o.write(0x40 | d << 3 | new int[] {0, 7, 3}[rnd.nextInt(3)]);
+        o.write(rnd.nextInt(256));
+        break;
+      case 6: case 7: { // MOV and ALU with [si + d8]
+        int[] ops = {0x00, 0x08, 0x20, 0x28, 0x30, 0x38, 0x88, 0x88};
+        int op = ops[rnd.nextInt(ops.length)];
+        boolean toReg = rnd.nextBoolean(); // reg, [si + d8]: the register written is one of DST16
+        o.write(op | (toReg ? 2 : 0) | w);
+        o.write(0x44 | (toReg ? d : s) << 3);
+        o.write(rnd.nextInt(256 - 8));
+        break;
+      }
+      case 8: // SETcc r8, CMOVcc
+        o.reset();
+        if (rnd.nextBoolean()) {
+          o.write(0x0F);
+          o.write(0x90 | rnd.nextInt(16));
+          o.write(0xC0 | d);
+        } else {
+          o.write(0x0F);
+          o.write(0x40 | rnd.nextInt(16));
+          o.write(0xC0 | d << 3 | s);
+        }
+        break;
+      default: // PUSHF; POP r
+        o.write(0x9C);
+        if (size == 4) {
+          o.write(0x66);
+        }
+        o.write(0x58 | d);
+        break;
+    }
+    return o.toByteArray();
+  }
+
+  static String listing16(byte[] code) {
+    StringBuilder sb = new StringBuilder();
+    int pos = 0;
+    while (pos < code.length) {
+      final int at = pos;
+      Insn i = Decoder.decode(off -> code[at + off] & 0xFF, 2);
+      sb.append(String.format("  %04x  %s%n", pos, i));
+      pos += i.len;
+    }
+    return sb.toString();
+  }
+
   static long interesting(Random rnd) {
     switch (rnd.nextInt(6)) {
       case 0: return rnd.nextInt(5) - 2;
@@ -139,7 +309,25 @@ class JitAgreementTest {
     int d = dst(rnd);
     int s = src(rnd);
     int w = size == 1 ? 0 : 1;
-    switch (rnd.nextInt(15)) {
+    switch (rnd.nextInt(16)) {
+      case 15: { // MOVZX, MOVSX r, r/m8 and r/m16 (registers or [r14 + disp8])
+        int sz = size <= 2 ? 4 : size;
+        boolean mem = rnd.nextBoolean();
+        if (size == 2) {
+          o.write(0x66); // MOVZX r16, r/m8
+        }
+        int b16 = size == 2 ? 0 : rnd.nextInt(2);
+        o.write(0x40 | (sz == 8 ? 8 : 0) | (d >> 3) << 2 | (mem ? 1 : s >> 3));
+        o.write(0x0F);
+        o.write((rnd.nextBoolean() ? 0xB6 : 0xBE) | b16);
+        if (mem) {
+          o.write(0x46 | (d & 7) << 3);
+          o.write(rnd.nextInt(256 - 8));
+        } else {
+          o.write(0xC0 | (d & 7) << 3 | (s & 7));
+        }
+        break;
+      }
       case 12: case 13: { // MOV and ALU with [r14 + disp8]: loads, stores, read-modify-writes
         int[] ops = {0x00, 0x08, 0x20, 0x28, 0x30, 0x38, 0x84, 0x88, 0x88};
         int op = ops[rnd.nextInt(ops.length)];

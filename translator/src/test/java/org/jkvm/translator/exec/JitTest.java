@@ -59,6 +59,27 @@ class JitTest {
   }
 
   /**
+   * Above a threshold of 1 the translator works on its background thread while the block goes on being
+   * interpreted: the result is the interpreter's, and the region appears once the thread is done.
+   */
+  @Test
+  void backgroundTranslation_attachesCodeWhileTheGuestRuns() throws InterruptedException {
+    assertTrue(BlockCompiler.ASYNC);
+    TestMachine m = TestMachine.withThreshold(TranslatorBackend.Engine.JIT, 20);
+    // mov ecx, 300000; xor eax, eax; l: add eax, ecx; loop l; hlt
+    m.write(0x10_0000, bytes(0xB9, 0xE0, 0x93, 0x04, 0, 0x31, 0xC0, 0x01, 0xC8, 0xE2, 0xFC, 0xF4));
+    m.longMode(0x10_0000, 0);
+    m.runToHlt();
+    assertEquals((300_000L * 300_001 / 2) & 0xFFFF_FFFFL, m.c.gpr[CpuState.RAX]);
+    assertEquals(2 + 2 * 300_000 + 1, m.vcpu.instructionsRetired());
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (stat(m, "jit regions compiled") < 1 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertTrue(stat(m, "jit regions compiled") >= 1, "the background thread translated the loop");
+  }
+
+  /**
    * A #GP in the middle of a translated block: RIP on the handler's stack is the faulting instruction's,
    * the instructions before it retired, and both engines end in the same state.
    */
@@ -104,6 +125,49 @@ class JitTest {
     assertArrayEquals(end[0].gpr, end[1].gpr);
     assertEquals(end[0].rip, end[1].rip);
     assertEquals(end[0].rflags, end[1].rflags);
+  }
+
+  /**
+   * A REP STOSB that runs into an unmapped page faults part-way: the registers keep the progress made
+   * (RCX, RDI), which the translator must not overwrite with the values it holds in locals.
+   */
+  @Test
+  void faultPartWayThroughRepStos_keepsItsProgress() {
+    CpuState[] end = new CpuState[2];
+    long[] retired = new long[2];
+    for (TranslatorBackend.Engine e : TranslatorBackend.Engine.values()) {
+      TestMachine m = TestMachine.translatingEverything(e);
+      long code = 0x10_0000;
+      m.write(code, bytes(
+          0xBF, 0xFB, 0xFF, 0xFF, 0x3F, // mov edi, 0x3FFFFFFB (5 bytes below the end of the mapping)
+          0xB9, 10, 0, 0, 0, // mov ecx, 10
+          0x31, 0xC0, // xor eax, eax
+          0xFF, 0xC3, // inc ebx
+          0xF3, 0xAA, // rep stosb  -> #PF after 5 bytes
+          0xF4)); // 16: hlt (the #PF handler)
+      long gdt = 0x6000;
+      m.vm.memory().write(gdt + 8, 8, 0x0020_9A00_0000_0000L);
+      m.vm.memory().write(gdt + 16, 8, 0x0000_9200_0000_0000L);
+      long idt = 0x5000;
+      long handler = code + 16;
+      m.vm.memory().write(idt + 16 * 14, 8, (handler & 0xFFFF) | 0x08L << 16 | 0x8EL << 40
+          | ((handler >>> 16) & 0xFFFF) << 48);
+      m.longMode(code, 0);
+      m.c.gdtBase = gdt;
+      m.c.gdtLimit = 0x17;
+      m.c.idtBase = idt;
+      m.c.idtLimit = 0xFFF;
+      m.runToHlt();
+      assertEquals(5, m.c.gpr[CpuState.RCX], e.cliName);
+      assertEquals(0x4000_0000L, m.c.gpr[CpuState.RDI], e.cliName);
+      assertEquals(1, m.c.gpr[CpuState.RBX], e.cliName);
+      assertEquals(0x4000_0000L, m.c.cr2, e.cliName);
+      assertEquals(code + 14, m.vm.memory().read(m.c.gpr[CpuState.RSP] + 8, 8), "RIP of the REP STOSB");
+      end[e.ordinal()] = m.c;
+      retired[e.ordinal()] = m.vcpu.instructionsRetired();
+    }
+    assertEquals(retired[0], retired[1]);
+    assertArrayEquals(end[0].gpr, end[1].gpr);
   }
 
   @Test
