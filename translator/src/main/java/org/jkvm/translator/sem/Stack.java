@@ -133,9 +133,9 @@ public final class Stack {
       Mem.write(c, CpuState.SS, sp, s, frame);
     }
     long newSp = (sp - size) & m;
-    if (c.codeSize != 8 && !c.protectedMode()) {
-      Mem.linear(c, CpuState.SS, newSp, 1, true); // the final rSP must be within the stack segment
-    }
+    // The final rSP must be within the stack segment and writable: "#PF if a write using the final value
+    // of the stack pointer would cause a page fault" (SDM ENTER; the host faults with CR2 = the final rSP).
+    Mem.readLaForWrite(c, Mem.linear(c, CpuState.SS, newSp, 1, true), 1);
     Ops.setReg(c, CpuState.RBP, s, frame);
     Ops.setSp(c, newSp);
   }
