@@ -17,6 +17,8 @@ import org.jkvm.translator.TranslatorBackend;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -24,9 +26,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Boots Debian's stock kernel with the busybox initramfs of guests/debian (built by its build.sh on first
  * use, which downloads two Debian packages) in a child lkvm process: 1 vCPU, 512 MiB, kvmtool's default
- * command line. Each boot prints its wall time, so the cost of this class stays visible.
+ * command line. Each boot prints its wall time, so the cost of this class stays visible. Two boots run at
+ * a time (src/test/resources/junit-platform.properties): each is one busy vCPU thread.
  */
 @Tag("slow")
+@Execution(ExecutionMode.CONCURRENT)
 class DebianBootTest {
   static final Path HOME = Path.of("..").toAbsolutePath().normalize();
   /** Generous: the interpreter boots in about two minutes on a quiet 2-core machine. */
