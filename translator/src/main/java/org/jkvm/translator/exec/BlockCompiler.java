@@ -493,7 +493,9 @@ final class BlockCompiler {
     ctor.visitInsn(RETURN);
     ctor.visitMaxs(0, 0);
     ctor.visitEnd();
-    new RegionEmitter(this, cw.visitMethod(ACC_FINAL, "run", RUN_DESC, null, null), r).emit();
+    RegionEmitter e = new RegionEmitter(this, cw.visitMethod(ACC_FINAL, "run", RUN_DESC, null, null), r);
+    e.emit();
+    RegionEmitter.emitConstants(cw, e);
     cw.visitEnd();
     return cw.toByteArray();
   }

@@ -211,12 +211,44 @@ final class RegionEmitter {
     mv.visitLookupSwitchInsn(retN, keys, labels);
   }
 
+  /**
+   * The region's blocks and instructions are static final fields, loaded from the class data in
+   * {@code <clinit>}: an {@code ldc} of a dynamic constant in {@code run} would be unresolved until its path
+   * first executes, and JDK 17's C1 and C2 then refuse the whole method ("could not resolve a constant"),
+   * leaving it in HotSpot's interpreter (a Debian boot took 4x longer on JDK 17 than on JDK 25).
+   */
   void blockConst(int j) {
-    mv.visitLdcInsn(new ConstantDynamic("_", "L" + BLOCK + ";", CLASS_DATA_AT, j));
+    usedBlocks.set(j);
+    mv.visitFieldInsn(GETSTATIC, NAME, "b" + j, "L" + BLOCK + ";");
   }
 
   void insnConst(int j, int k) {
-    mv.visitLdcInsn(new ConstantDynamic("_", INSN_DESC, CLASS_DATA_AT, firstInsn[j] + k));
+    int at = firstInsn[j] + k;
+    usedInsns.set(at);
+    mv.visitFieldInsn(GETSTATIC, NAME, "i" + at, INSN_DESC);
+  }
+
+  /** Blocks and instructions {@code run} reads, by class-data index. */
+  final java.util.BitSet usedBlocks = new java.util.BitSet();
+  final java.util.BitSet usedInsns = new java.util.BitSet();
+
+  /** Declares the constants {@code run} used and loads them from the class data once. */
+  static void emitConstants(org.objectweb.asm.ClassVisitor cw, RegionEmitter e) {
+    MethodVisitor init = cw.visitMethod(ACC_STATIC, "<clinit>", "()V", null, null);
+    init.visitCode();
+    for (int j = e.usedBlocks.nextSetBit(0); j >= 0; j = e.usedBlocks.nextSetBit(j + 1)) {
+      cw.visitField(ACC_STATIC | ACC_FINAL | ACC_PRIVATE, "b" + j, "L" + BLOCK + ";", null, null).visitEnd();
+      init.visitLdcInsn(new ConstantDynamic("_", "L" + BLOCK + ";", CLASS_DATA_AT, j));
+      init.visitFieldInsn(PUTSTATIC, NAME, "b" + j, "L" + BLOCK + ";");
+    }
+    for (int k = e.usedInsns.nextSetBit(0); k >= 0; k = e.usedInsns.nextSetBit(k + 1)) {
+      cw.visitField(ACC_STATIC | ACC_FINAL | ACC_PRIVATE, "i" + k, INSN_DESC, null, null).visitEnd();
+      init.visitLdcInsn(new ConstantDynamic("_", INSN_DESC, CLASS_DATA_AT, k));
+      init.visitFieldInsn(PUTSTATIC, NAME, "i" + k, INSN_DESC);
+    }
+    init.visitInsn(RETURN);
+    init.visitMaxs(0, 0);
+    init.visitEnd();
   }
 
   void setShadowFalse() {
