@@ -81,7 +81,7 @@ class DebianBootTest {
 
   @Test
   void commandAfterDoubleDashRunsAndItsStatusIsShown() throws Exception {
-    TranslatorBackend.Engine engine = TranslatorBackend.Engine.values()[0];
+    TranslatorBackend.Engine engine = TranslatorBackend.Engine.JIT; // lkvm run's default
     try (LkvmProcess p = boot(engine, "host", "-- echo \"sum=$((6*7))\"; cat /proc/version; exit 3")) {
       int status = p.waitFor(BOOT_TIMEOUT);
       report("command " + engine.cliName, p);
@@ -97,7 +97,7 @@ class DebianBootTest {
 
   @Test
   void interactiveShellOnTheSerialConsole() throws Exception {
-    TranslatorBackend.Engine engine = TranslatorBackend.Engine.values()[0];
+    TranslatorBackend.Engine engine = TranslatorBackend.Engine.JIT; // lkvm run's default
     try (LkvmProcess p = boot(engine, "host", null)) {
       if (!p.awaitOutput(DebianGuest.SHELL_MARKER, BOOT_TIMEOUT)) {
         fail("no shell\n" + tail(p));
