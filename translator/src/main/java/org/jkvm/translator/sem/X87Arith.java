@@ -39,27 +39,32 @@ public final class X87Arith {
   }
 
   /**
+   * Reads the memory operand of the D8/DC/DA/DE arithmetic and compare rows into {@code w}: m32fp (D8),
+   * m64fp (DC), m32int (DA), m16int (DE). Returns whether a float operand was denormal.
+   */
+  static boolean readOperand(CpuState c, Insn i, long ea, long[] w) {
+    switch (i.opcode) {
+      case 0xD8:
+        return F80.fromF32(w, (int) Mem.read(c, i.seg, ea, 4));
+      case 0xDC:
+        return F80.fromF64(w, Mem.read(c, i.seg, ea, 8));
+      case 0xDA:
+        F80.fromInt(w, (int) Mem.read(c, i.seg, ea, 4));
+        return false;
+      default:
+        F80.fromInt(w, (short) Mem.read(c, i.seg, ea, 2));
+        return false;
+    }
+  }
+
+  /**
    * FADD/FMUL/FSUB/FSUBR/FDIV/FDIVR with a memory operand: m32fp (D8), m64fp (DC), m32int (DA), m16int
    * (DE); the result goes to ST(0).
    */
   public static void arithMem(CpuState c, Insn i) {
     long[] w = X87.begin(c);
     long ea = Ops.ea(c, i);
-    boolean den = false;
-    switch (i.opcode) {
-      case 0xD8:
-        den = F80.fromF32(w, (int) Mem.read(c, i.seg, ea, 4));
-        break;
-      case 0xDC:
-        den = F80.fromF64(w, Mem.read(c, i.seg, ea, 8));
-        break;
-      case 0xDA:
-        F80.fromInt(w, (int) Mem.read(c, i.seg, ea, 4));
-        break;
-      default:
-        F80.fromInt(w, (short) Mem.read(c, i.seg, ea, 2));
-        break;
-    }
+    boolean den = readOperand(c, i, ea, w);
     long ym = w[F80.MANT];
     int ye = (int) w[F80.SE];
     X87.lastInsn(c, i, ea);

@@ -18,21 +18,7 @@ public final class X87Compare {
   public static void fcomMem(CpuState c, Insn i) {
     long[] w = X87.begin(c);
     long ea = Ops.ea(c, i);
-    boolean den = false;
-    switch (i.opcode) {
-      case 0xD8:
-        den = F80.fromF32(w, (int) Mem.read(c, i.seg, ea, 4));
-        break;
-      case 0xDC:
-        den = F80.fromF64(w, Mem.read(c, i.seg, ea, 8));
-        break;
-      case 0xDA:
-        F80.fromInt(w, (int) Mem.read(c, i.seg, ea, 4));
-        break;
-      default:
-        F80.fromInt(w, (short) Mem.read(c, i.seg, ea, 2));
-        break;
-    }
+    boolean den = X87Arith.readOperand(c, i, ea, w);
     X87.lastInsn(c, i, ea);
     compareSt0(c, w, w[F80.MANT], (int) w[F80.SE], den, false, i.modrmReg() == 3 ? 1 : 0, false);
   }
