@@ -346,9 +346,55 @@ public final class SseFp {
     return Sse.rc(c) == Sse.RC_DOWN ? -0.0f : 0.0f;
   }
 
+  // ---- the fast path ----
+
+  /**
+   * MXCSR bits under which an operation on normal (or zero) operands with a normal result is Java's
+   * arithmetic and nothing more: rounding to nearest, and PE masked with its flag already set. Such an
+   * operation can raise no flag but PE, which is sticky, so its exact rounding error need not be computed.
+   * Any other operand or result takes the exact path below.
+   */
+  static final int FAST_MASK = Sse.PE | (Sse.PE << Sse.MASK_SHIFT) | (3 << Sse.RC_SHIFT);
+  static final int FAST_VALUE = Sse.PE | (Sse.PE << Sse.MASK_SHIFT);
+
+  static boolean fast(CpuState c) {
+    return (c.mxcsr & FAST_MASK) == FAST_VALUE;
+  }
+
+  /** Exponent field neither 0 (zero, denormal) nor all ones (infinity, NaN). */
+  static boolean normalD(long b) {
+    long e = b & EXP_D;
+    return e != 0 && e != EXP_D;
+  }
+
+  static boolean normalOrZeroD(long b) {
+    return normalD(b) || (b << 1) == 0;
+  }
+
+  static boolean normalF(int b) {
+    int e = b & EXP_F;
+    return e != 0 && e != EXP_F;
+  }
+
+  static boolean normalOrZeroF(int b) {
+    return normalF(b) || (b << 1) == 0;
+  }
+
   // ---- double operations ----
 
   public static long addD(CpuState c, long a, long b) {
+    if (fast(c) && normalOrZeroD(a) && normalOrZeroD(b)) {
+      // A zero sum of such operands is exact, with the sign Java gives it when rounding to nearest.
+      long r = Double.doubleToRawLongBits(Double.longBitsToDouble(a) + Double.longBitsToDouble(b));
+      if (normalOrZeroD(r)) {
+        return r;
+      }
+    }
+    return addDExact(c, a, b);
+  }
+
+  /** addD off the fast path: flags, rounding modes, special operands. */
+  static long addDExact(CpuState c, long a, long b) {
     if (nanD(a) || nanD(b)) {
       return nanResultD(c, a, b);
     }
@@ -379,6 +425,17 @@ public final class SseFp {
   }
 
   public static long mulD(CpuState c, long a, long b) {
+    if (fast(c) && normalOrZeroD(a) && normalOrZeroD(b)) {
+      long r = Double.doubleToRawLongBits(Double.longBitsToDouble(a) * Double.longBitsToDouble(b));
+      if (normalD(r)) {
+        return r;
+      }
+    }
+    return mulDExact(c, a, b);
+  }
+
+  /** mulD off the fast path: flags, rounding modes, special operands. */
+  static long mulDExact(CpuState c, long a, long b) {
     if (nanD(a) || nanD(b)) {
       return nanResultD(c, a, b);
     }
@@ -407,6 +464,17 @@ public final class SseFp {
   }
 
   public static long divD(CpuState c, long a, long b) {
+    if (fast(c) && normalOrZeroD(a) && normalOrZeroD(b)) {
+      long r = Double.doubleToRawLongBits(Double.longBitsToDouble(a) / Double.longBitsToDouble(b));
+      if (normalD(r)) {
+        return r;
+      }
+    }
+    return divDExact(c, a, b);
+  }
+
+  /** divD off the fast path: flags, rounding modes, special operands. */
+  static long divDExact(CpuState c, long a, long b) {
     if (nanD(a) || nanD(b)) {
       return nanResultD(c, a, b);
     }
@@ -438,6 +506,14 @@ public final class SseFp {
   }
 
   public static long sqrtD(CpuState c, long a) {
+    if (fast(c) && normalD(a) && a > 0) {
+      return Double.doubleToRawLongBits(Math.sqrt(Double.longBitsToDouble(a)));
+    }
+    return sqrtDExact(c, a);
+  }
+
+  /** sqrtD off the fast path: flags, rounding modes, special operands. */
+  static long sqrtDExact(CpuState c, long a) {
     if (nanD(a)) {
       if (snanD(a)) {
         c.simdFlags |= Sse.IE;
@@ -518,6 +594,17 @@ public final class SseFp {
   // ---- float operations ----
 
   public static int addF(CpuState c, int a, int b) {
+    if (fast(c) && normalOrZeroF(a) && normalOrZeroF(b)) {
+      int r = Float.floatToRawIntBits(Float.intBitsToFloat(a) + Float.intBitsToFloat(b));
+      if (normalOrZeroF(r)) {
+        return r;
+      }
+    }
+    return addFExact(c, a, b);
+  }
+
+  /** addF off the fast path: flags, rounding modes, special operands. */
+  static int addFExact(CpuState c, int a, int b) {
     if (nanF(a) || nanF(b)) {
       return nanResultF(c, a, b);
     }
@@ -551,6 +638,17 @@ public final class SseFp {
   }
 
   public static int mulF(CpuState c, int a, int b) {
+    if (fast(c) && normalOrZeroF(a) && normalOrZeroF(b)) {
+      int r = Float.floatToRawIntBits(Float.intBitsToFloat(a) * Float.intBitsToFloat(b));
+      if (normalF(r)) {
+        return r;
+      }
+    }
+    return mulFExact(c, a, b);
+  }
+
+  /** mulF off the fast path: flags, rounding modes, special operands. */
+  static int mulFExact(CpuState c, int a, int b) {
     if (nanF(a) || nanF(b)) {
       return nanResultF(c, a, b);
     }
@@ -569,6 +667,17 @@ public final class SseFp {
   }
 
   public static int divF(CpuState c, int a, int b) {
+    if (fast(c) && normalOrZeroF(a) && normalOrZeroF(b)) {
+      int r = Float.floatToRawIntBits(Float.intBitsToFloat(a) / Float.intBitsToFloat(b));
+      if (normalF(r)) {
+        return r;
+      }
+    }
+    return divFExact(c, a, b);
+  }
+
+  /** divF off the fast path: flags, rounding modes, special operands. */
+  static int divFExact(CpuState c, int a, int b) {
     if (nanF(a) || nanF(b)) {
       return nanResultF(c, a, b);
     }
@@ -594,6 +703,14 @@ public final class SseFp {
   }
 
   public static int sqrtF(CpuState c, int a) {
+    if (fast(c) && normalF(a) && a > 0) {
+      return Float.floatToRawIntBits((float) Math.sqrt(Float.intBitsToFloat(a)));
+    }
+    return sqrtFExact(c, a);
+  }
+
+  /** sqrtF off the fast path: flags, rounding modes, special operands. */
+  static int sqrtFExact(CpuState c, int a) {
     if (nanF(a)) {
       if (snanF(a)) {
         c.simdFlags |= Sse.IE;
