@@ -349,6 +349,13 @@ final class BlockCompiler {
   static final int IK_MOVX = 8;
   /** MOVZX, MOVSX r, m. */
   static final int IK_MOVXMEM = 9;
+  /** ADD, SUB, MUL, DIV SD/SS/PD with an XMM source, or SD/SS with a memory source. */
+  static final int IK_SSE_FP = 10;
+  /** MOVSD/MOVSS (load, store, register), MOVAPS/MOVUPS and their PD forms register to register. */
+  static final int IK_SSE_MOV = 11;
+
+  static final String SSE_ARITH = "org/jkvm/translator/sem/SseArith";
+  static final String SSE_MOVE = "org/jkvm/translator/sem/SseMove";
 
   /**
    * Which inline form, if any, {@code i} has. Register forms cannot fault and need neither RIP nor the
@@ -356,12 +363,17 @@ final class BlockCompiler {
    * interpreter's checks after them, like a semantics call.
    */
   static int inlineKind(Insn i) {
-    if (!INLINE || i.atomic || i.has(Insn.PFX_LOCK) || i.k2 != Insn.K_NONE || i.s0 == 0 || i.s0 > 8
-        || Integer.bitCount(i.s0) != 1) {
+    if (!INLINE || i.atomic || i.has(Insn.PFX_LOCK) || i.k2 != Insn.K_NONE) {
       return IK_NONE;
     }
     String[] t = target(i.handler);
     if (t == null) {
+      return IK_NONE;
+    }
+    if (t[0].equals(SSE_ARITH) || t[0].equals(SSE_MOVE)) {
+      return sseKind(i, t);
+    }
+    if (i.s0 == 0 || i.s0 > 8 || Integer.bitCount(i.s0) != 1) {
       return IK_NONE;
     }
     boolean reg0 = i.k0 == Insn.K_REG;
@@ -416,9 +428,39 @@ final class BlockCompiler {
     return IK_NONE;
   }
 
-  /** Whether inline kind {@code ik} touches memory (so it may fault, write code or raise an event). */
+  /** The SSE inline form of a row of {@code sem.SseArith} or {@code sem.SseMove}, or IK_NONE. */
+  static int sseKind(Insn i, String[] t) {
+    String name = t[1];
+    boolean memOk = i.addrSize == 2 || i.addrSize == 4 || i.addrSize == 8;
+    boolean xmm0 = i.k0 == Insn.K_XMM;
+    boolean xmm1 = i.k1 == Insn.K_XMM;
+    if (t[0].equals(SSE_ARITH)) {
+      if (name.length() == 5 && "add sub mul div".contains(name.substring(0, 3))
+          && (name.endsWith("sd") || name.endsWith("ss") || name.endsWith("pd")) && xmm0
+          && (xmm1 || i.k1 == Insn.K_MEM && memOk && name.charAt(3) == 's')) {
+        return IK_SSE_FP;
+      }
+      return IK_NONE;
+    }
+    switch (name) {
+      case "movsd":
+      case "movss":
+        return xmm0 && (xmm1 || i.k1 == Insn.K_MEM && memOk) || i.k0 == Insn.K_MEM && memOk && xmm1
+            ? IK_SSE_MOV : IK_NONE;
+      case "movAligned":
+      case "movUnaligned":
+        return xmm0 && xmm1 ? IK_SSE_MOV : IK_NONE;
+      default:
+        return IK_NONE;
+    }
+  }
+
+  /**
+   * Whether inline kind {@code ik} may fault, write code or raise an event (memory forms; SSE forms, which
+   * check CR0/CR4 and MXCSR's unmasked exceptions): it runs with RIP set and the interpreter's checks after.
+   */
   static boolean memoryForm(int ik) {
-    return ik == IK_MOVMEM || ik == IK_ALUMEM || ik == IK_MOVXMEM;
+    return ik == IK_MOVMEM || ik == IK_ALUMEM || ik == IK_MOVXMEM || ik == IK_SSE_FP || ik == IK_SSE_MOV;
   }
 
   /** Inline register forms that neither read nor write flags. */

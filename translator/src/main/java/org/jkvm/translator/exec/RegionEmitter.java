@@ -717,8 +717,136 @@ final class RegionEmitter {
         }
         return;
       }
+      case IK_SSE_FP:
+        sseFp(i);
+        return;
+      case IK_SSE_MOV:
+        sseMov(i);
+        return;
       default:
         throw new IllegalStateException("inline kind " + ik);
+    }
+  }
+
+  static final String SSE = "org/jkvm/translator/sem/Sse";
+  static final String SSE_FP = "org/jkvm/translator/sem/SseFp";
+
+  /** Pushes quadword {@code half} of XMM register {@code reg}. */
+  void xmm(int reg, int half) {
+    mv.visitVarInsn(ALOAD, L_C);
+    mv.visitFieldInsn(GETFIELD, CPU, "xmm", "[J");
+    push(mv, 2 * reg + half);
+    mv.visitInsn(LALOAD);
+  }
+
+  /** Quadword {@code half} of XMM register {@code reg} = local {@code from}. */
+  void setXmm(int reg, int half, int from) {
+    mv.visitVarInsn(ALOAD, L_C);
+    mv.visitFieldInsn(GETFIELD, CPU, "xmm", "[J");
+    push(mv, 2 * reg + half);
+    if (from < 0) {
+      mv.visitInsn(LCONST_0);
+    } else {
+      mv.visitVarInsn(LLOAD, from);
+    }
+    mv.visitInsn(LASTORE);
+  }
+
+  /** {@code sem.Sse.check}: #UD/#NM from CR0 and CR4, and the instruction's exception flags cleared. */
+  void sseCheck() {
+    mv.visitVarInsn(ALOAD, L_C);
+    mv.visitMethodInsn(INVOKESTATIC, SSE, "check", "(L" + CPU + ";)V", false);
+  }
+
+  /**
+   * ADD/SUB/MUL/DIV SD, SS, PD as {@code sem.SseArith.sd/ss/pd}: the check, the source, each element
+   * through the same {@code sem.SseFp} operation, then MXCSR's exceptions (#XM before anything is written),
+   * then the destination.
+   */
+  void sseFp(Insn i) {
+    String name = target(i.handler)[1];
+    boolean packed = name.charAt(3) == 'p';
+    boolean dbl = name.charAt(4) == 'd';
+    String op = name.substring(0, 3) + (dbl ? "D" : "F");
+    String desc = dbl ? "(L" + CPU + ";JJ)J" : "(L" + CPU + ";II)I";
+    sseCheck();
+    if (i.k1 == Insn.K_MEM) {
+      la(i, dbl ? 8 : 4, false);
+      readT(dbl ? 8 : 4, false);
+    } else {
+      xmm(i.r1, 0);
+    }
+    mv.visitVarInsn(LSTORE, L_B2);
+    mv.visitVarInsn(ALOAD, L_C);
+    xmm(i.r0, 0);
+    if (!dbl) {
+      mv.visitInsn(L2I);
+    }
+    mv.visitVarInsn(LLOAD, L_B2);
+    if (!dbl) {
+      mv.visitInsn(L2I);
+    }
+    mv.visitMethodInsn(INVOKESTATIC, SSE_FP, op, desc, false);
+    if (!dbl) { // SS: the low single replaced, the rest of the register kept
+      mv.visitInsn(I2L);
+      mv.visitLdcInsn(0xFFFF_FFFFL);
+      mv.visitInsn(LAND);
+      xmm(i.r0, 0);
+      mv.visitLdcInsn(0xFFFF_FFFF_0000_0000L);
+      mv.visitInsn(LAND);
+      mv.visitInsn(LOR);
+    }
+    mv.visitVarInsn(LSTORE, L_R);
+    if (packed) {
+      mv.visitVarInsn(ALOAD, L_C);
+      xmm(i.r0, 1);
+      xmm(i.r1, 1);
+      mv.visitMethodInsn(INVOKESTATIC, SSE_FP, op, desc, false);
+      mv.visitVarInsn(LSTORE, L_A);
+    }
+    mv.visitVarInsn(ALOAD, L_C);
+    mv.visitMethodInsn(INVOKESTATIC, SSE, "commitFlags", "(L" + CPU + ";)V", false);
+    setXmm(i.r0, 0, L_R);
+    if (packed) {
+      setXmm(i.r0, 1, L_A);
+    }
+  }
+
+  /** MOVSD/MOVSS as {@code sem.SseMove.movsd/movss}; MOVAPS and friends register to register. */
+  void sseMov(Insn i) {
+    String name = target(i.handler)[1];
+    int size = name.equals("movss") ? 4 : 8;
+    sseCheck();
+    if (name.startsWith("movA") || name.startsWith("movU")) {
+      xmm(i.r1, 0);
+      mv.visitVarInsn(LSTORE, L_R);
+      xmm(i.r1, 1);
+      mv.visitVarInsn(LSTORE, L_A);
+      setXmm(i.r0, 0, L_R);
+      setXmm(i.r0, 1, L_A);
+    } else if (i.k0 == Insn.K_MEM) { // store: the address checked, then the write
+      xmm(i.r1, 0);
+      mv.visitVarInsn(LSTORE, L_R);
+      la(i, size, true);
+      writeT(size, L_R);
+    } else if (i.k1 == Insn.K_MEM) { // load: the rest of the register zeroed
+      la(i, size, false);
+      readT(size, false);
+      mv.visitVarInsn(LSTORE, L_R);
+      setXmm(i.r0, 0, L_R);
+      setXmm(i.r0, 1, -1);
+    } else {
+      xmm(i.r1, 0);
+      if (size == 4) {
+        mv.visitLdcInsn(0xFFFF_FFFFL);
+        mv.visitInsn(LAND);
+        xmm(i.r0, 0);
+        mv.visitLdcInsn(0xFFFF_FFFF_0000_0000L);
+        mv.visitInsn(LAND);
+        mv.visitInsn(LOR);
+      }
+      mv.visitVarInsn(LSTORE, L_R);
+      setXmm(i.r0, 0, L_R);
     }
   }
 

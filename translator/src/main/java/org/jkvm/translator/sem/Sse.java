@@ -214,7 +214,7 @@ public final class Sse {
    * Ends the floating-point part of an instruction: raises #XM/#UD for unmasked exceptions collected in
    * {@code c.simdFlags} (before anything is written), else records them in MXCSR.
    */
-  static void commitFlags(CpuState c) {
+  public static void commitFlags(CpuState c) {
     int f = c.simdFlags;
     if (f == 0) {
       return;

@@ -427,7 +427,7 @@ public final class SseFp {
   public static long mulD(CpuState c, long a, long b) {
     if (fast(c) && normalOrZeroD(a) && normalOrZeroD(b)) {
       long r = Double.doubleToRawLongBits(Double.longBitsToDouble(a) * Double.longBitsToDouble(b));
-      if (normalD(r)) {
+      if (normalD(r) || (a << 1) == 0 || (b << 1) == 0) { // a zero factor: an exact signed zero
         return r;
       }
     }
@@ -466,7 +466,7 @@ public final class SseFp {
   public static long divD(CpuState c, long a, long b) {
     if (fast(c) && normalOrZeroD(a) && normalOrZeroD(b)) {
       long r = Double.doubleToRawLongBits(Double.longBitsToDouble(a) / Double.longBitsToDouble(b));
-      if (normalD(r)) {
+      if (normalD(r) || (a << 1) == 0 && (b << 1) != 0) { // zero by a normal: an exact signed zero
         return r;
       }
     }
@@ -640,7 +640,7 @@ public final class SseFp {
   public static int mulF(CpuState c, int a, int b) {
     if (fast(c) && normalOrZeroF(a) && normalOrZeroF(b)) {
       int r = Float.floatToRawIntBits(Float.intBitsToFloat(a) * Float.intBitsToFloat(b));
-      if (normalF(r)) {
+      if (normalF(r) || (a << 1) == 0 || (b << 1) == 0) {
         return r;
       }
     }
@@ -669,7 +669,7 @@ public final class SseFp {
   public static int divF(CpuState c, int a, int b) {
     if (fast(c) && normalOrZeroF(a) && normalOrZeroF(b)) {
       int r = Float.floatToRawIntBits(Float.intBitsToFloat(a) / Float.intBitsToFloat(b));
-      if (normalF(r)) {
+      if (normalF(r) || (a << 1) == 0 && (b << 1) != 0) {
         return r;
       }
     }
