@@ -294,6 +294,7 @@ public final class Interpreter implements Backend.VcpuBackend {
         break;
       }
       i.offsetInBlock = pos;
+      i.step = Steps.of(i.handler);
       list.add(i);
       pos += i.len;
       if (pos > pageLeft) {
@@ -393,7 +394,7 @@ public final class Interpreter implements Backend.VcpuBackend {
         if (i.atomic && c.atomics) {
           org.jkvm.translator.sem.Locked.exec(c, i);
         } else {
-          i.handler.exec(c, i);
+          i.step.exec(c, i);
         }
         if (!b.valid) {
           n++;

@@ -75,6 +75,8 @@ public final class Insn {
   public final boolean atomic;
   /** Offset of the instruction from the start of its block, for precise RIP recovery. */
   public int offsetInBlock;
+  /** The handler as the interpreter calls it, set when the instruction's block is built. */
+  public Step step;
 
   Insn(Decoder.State d) {
     entry = d.entry;
