@@ -752,6 +752,16 @@ final class RegionEmitter {
     mv.visitInsn(LASTORE);
   }
 
+  /** Replaces the long on the stack by XMM {@code reg}'s low quadword with the long's low 32 bits in it. */
+  void intoLowSingle(int reg) {
+    mv.visitLdcInsn(0xFFFF_FFFFL);
+    mv.visitInsn(LAND);
+    xmm(reg, 0);
+    mv.visitLdcInsn(0xFFFF_FFFF_0000_0000L);
+    mv.visitInsn(LAND);
+    mv.visitInsn(LOR);
+  }
+
   /** {@code sem.Sse.check}: #UD/#NM from CR0 and CR4, and the instruction's exception flags cleared. */
   void sseCheck() {
     mv.visitVarInsn(ALOAD, L_C);
@@ -789,12 +799,7 @@ final class RegionEmitter {
     mv.visitMethodInsn(INVOKESTATIC, SSE_FP, op, desc, false);
     if (!dbl) { // SS: the low single replaced, the rest of the register kept
       mv.visitInsn(I2L);
-      mv.visitLdcInsn(0xFFFF_FFFFL);
-      mv.visitInsn(LAND);
-      xmm(i.r0, 0);
-      mv.visitLdcInsn(0xFFFF_FFFF_0000_0000L);
-      mv.visitInsn(LAND);
-      mv.visitInsn(LOR);
+      intoLowSingle(i.r0);
     }
     mv.visitVarInsn(LSTORE, L_R);
     if (packed) {
@@ -838,12 +843,7 @@ final class RegionEmitter {
     } else {
       xmm(i.r1, 0);
       if (size == 4) {
-        mv.visitLdcInsn(0xFFFF_FFFFL);
-        mv.visitInsn(LAND);
-        xmm(i.r0, 0);
-        mv.visitLdcInsn(0xFFFF_FFFF_0000_0000L);
-        mv.visitInsn(LAND);
-        mv.visitInsn(LOR);
+        intoLowSingle(i.r0);
       }
       mv.visitVarInsn(LSTORE, L_R);
       setXmm(i.r0, 0, L_R);

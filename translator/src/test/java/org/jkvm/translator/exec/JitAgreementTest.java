@@ -70,6 +70,158 @@ class JitAgreementTest {
   }
 
   /**
+   * SSE loops: the forms the translator inlines (ADD/SUB/MUL/DIV SD, SS, PD; MOVSD/MOVSS loads, stores and
+   * moves; MOVAPS/MOVUPS between registers) among others it calls (PS forms, aligned PD memory sources,
+   * XORPS, SQRTSD), on special values (zeros, denormals, infinities, NaNs, values near the ends of the
+   * range) in every rounding mode, with or without FTZ/DAZ and a PE flag already set, so that the fast path
+   * and the exact path both run. Every XMM register, MXCSR, the data and the registers must agree.
+   */
+  @Test
+  void randomSseLoops_endInTheSameStateOnEveryEngine() {
+    Random rnd = new Random(20261124);
+    for (int t = 0; t < 500; t++) {
+      byte[] code = sseProgram(rnd);
+      long[] xmm = new long[32];
+      for (int x = 0; x < 32; x++) {
+        xmm[x] = rnd.nextBoolean() ? fpDouble(rnd) : (fpSingle(rnd) & 0xFFFF_FFFFL) | (long) fpSingle(rnd) << 32;
+      }
+      byte[] data = new byte[256];
+      for (int at = 0; at < 256; at += 8) {
+        long v = rnd.nextBoolean() ? fpDouble(rnd) : (fpSingle(rnd) & 0xFFFF_FFFFL) | (long) fpSingle(rnd) << 32;
+        for (int b = 0; b < 8; b++) {
+          data[at + b] = (byte) (v >>> 8 * b);
+        }
+      }
+      int mxcsr = 0x1F80 | rnd.nextInt(4) << 13 | (rnd.nextBoolean() ? 0x20 : 0) | (rnd.nextInt(4) == 0 ? 0x8000 : 0)
+          | (rnd.nextInt(4) == 0 ? 0x40 : 0);
+      TestMachine[] ms = {new TestMachine(TranslatorBackend.Engine.INTERP),
+          TestMachine.translatingEverything(TranslatorBackend.Engine.JIT),
+          new TestMachine(TranslatorBackend.Engine.JIT)};
+      for (TestMachine m : ms) {
+        m.write(CODE, code);
+        m.write(DATA, data);
+        m.longMode(CODE, 0);
+        m.c.gpr[14] = DATA;
+        m.c.gpr[15] = 1 + t % 4;
+        System.arraycopy(xmm, 0, m.c.xmm, 0, 32);
+        m.c.mxcsr = mxcsr;
+        m.runToHlt();
+      }
+      for (int e = 1; e < ms.length; e++) {
+        String where = "SSE program " + t + " on engine " + e + " (MXCSR " + Integer.toHexString(mxcsr) + "):\n"
+            + listing(code);
+        CpuState a = ms[0].c;
+        CpuState b = ms[e].c;
+        for (int x = 0; x < 32; x++) {
+          assertEquals(a.xmm[x], b.xmm[x], "XMM" + x / 2 + (x % 2 == 0 ? " low" : " high") + " of " + where);
+        }
+        assertEquals(a.mxcsr, b.mxcsr, "MXCSR of " + where);
+        for (int r = 0; r < 16; r++) {
+          assertEquals(a.gpr[r], b.gpr[r], "register " + r + " of " + where);
+        }
+        assertEquals(a.rip, b.rip, "RIP of " + where);
+        assertEquals(ms[0].vcpu.instructionsRetired(), ms[e].vcpu.instructionsRetired(), "count of " + where);
+        for (long at = DATA; at < DATA + 256; at += 8) {
+          assertEquals(ms[0].vm.memory().read(at, 8), ms[e].vm.memory().read(at, 8), "memory at " + at + " of " + where);
+        }
+      }
+    }
+  }
+
+  static long fpDouble(Random rnd) {
+    switch (rnd.nextInt(8)) {
+      case 0: return rnd.nextBoolean() ? 0 : Long.MIN_VALUE;
+      case 1: return rnd.nextLong() & 0x000F_FFFF_FFFF_FFFFL | (rnd.nextBoolean() ? Long.MIN_VALUE : 0); // denormal
+      case 2: return 0x7FF0_0000_0000_0000L | (rnd.nextInt(3) == 0 ? rnd.nextLong() & 0x000F_FFFF_FFFF_FFFFL : 0)
+          | (rnd.nextBoolean() ? Long.MIN_VALUE : 0); // infinity or NaN
+      case 3: return Double.doubleToRawLongBits(rnd.nextBoolean() ? Double.MAX_VALUE : Double.MIN_NORMAL)
+          - rnd.nextInt(3) | (rnd.nextBoolean() ? Long.MIN_VALUE : 0);
+      case 4: return Double.doubleToRawLongBits(rnd.nextInt(7) - 3);
+      default: return Double.doubleToRawLongBits((rnd.nextDouble() - 0.5) * Math.pow(2, rnd.nextInt(80) - 40));
+    }
+  }
+
+  static int fpSingle(Random rnd) {
+    switch (rnd.nextInt(8)) {
+      case 0: return rnd.nextBoolean() ? 0 : Integer.MIN_VALUE;
+      case 1: return rnd.nextInt() & 0x007F_FFFF | (rnd.nextBoolean() ? Integer.MIN_VALUE : 0);
+      case 2: return 0x7F80_0000 | (rnd.nextInt(3) == 0 ? rnd.nextInt() & 0x007F_FFFF : 0)
+          | (rnd.nextBoolean() ? Integer.MIN_VALUE : 0);
+      case 3: return Float.floatToRawIntBits(rnd.nextBoolean() ? Float.MAX_VALUE : Float.MIN_NORMAL) - rnd.nextInt(3)
+          | (rnd.nextBoolean() ? Integer.MIN_VALUE : 0);
+      case 4: return Float.floatToRawIntBits(rnd.nextInt(7) - 3);
+      default: return Float.floatToRawIntBits((float) ((rnd.nextDouble() - 0.5) * Math.pow(2, rnd.nextInt(40) - 20)));
+    }
+  }
+
+  /** {@code L: body of SSE forms; sub r15, 1; jnz L; hlt}; R14 points at the data. */
+  static byte[] sseProgram(Random rnd) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int n = 2 + rnd.nextInt(12);
+    for (int k = 0; k < n; k++) {
+      out.writeBytes(sseInsn(rnd));
+    }
+    out.writeBytes(new byte[] {0x49, (byte) 0x83, (byte) 0xEF, 1}); // sub r15, 1
+    int back = -(out.size() + 2);
+    out.write(0x75); // jnz L
+    out.write(back);
+    out.write(0xF4);
+    return out.toByteArray();
+  }
+
+  static byte[] sseInsn(Random rnd) {
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    int d = rnd.nextInt(16);
+    int s = rnd.nextInt(16);
+    int[] prefixes = {0xF2, 0xF3, 0x66, 0};
+    int prefix;
+    int op;
+    boolean mem = rnd.nextInt(3) == 0;
+    int disp;
+    switch (rnd.nextInt(6)) {
+      case 0: case 1: case 2: // ADD, MUL, SUB, DIV in SD, SS, PD, PS; SQRTSD now and then
+        prefix = prefixes[rnd.nextInt(4)];
+        op = rnd.nextInt(10) == 0 ? 0x51 : new int[] {0x58, 0x59, 0x5C, 0x5E}[rnd.nextInt(4)];
+        disp = prefix == 0xF2 || prefix == 0xF3 ? rnd.nextInt(120) : 16 * rnd.nextInt(8); // positive disp8
+        break;
+      case 3: // MOVSD, MOVSS loads and moves, stores
+        prefix = rnd.nextBoolean() ? 0xF2 : 0xF3;
+        op = rnd.nextBoolean() ? 0x10 : 0x11;
+        mem |= op == 0x11 && rnd.nextBoolean();
+        disp = rnd.nextInt(120);
+        break;
+      case 4: // MOVAPS, MOVUPS, MOVAPD, MOVUPD between registers
+        prefix = rnd.nextBoolean() ? 0x66 : 0;
+        op = rnd.nextBoolean() ? 0x28 : 0x10;
+        mem = false;
+        disp = 0;
+        break;
+      default: // XORPS
+        prefix = 0;
+        op = 0x57;
+        mem = false;
+        disp = 0;
+        break;
+    }
+    if (prefix != 0) {
+      o.write(prefix);
+    }
+    int rex = 0x40 | (d >> 3) << 2 | (mem ? 1 : s >> 3);
+    if (rex != 0x40) {
+      o.write(rex);
+    }
+    o.write(0x0F);
+    o.write(op);
+    if (mem) {
+      o.write(0x46 | (d & 7) << 3); // [r14 + disp8]
+      o.write(disp);
+    } else {
+      o.write(0xC0 | (d & 7) << 3 | (s & 7));
+    }
+    return o.toByteArray();
+  }
+
+  /**
    * The same in real mode (16-bit code, 32-bit operands through 66): the fused branches then go through
    * the CS-limit-checked target and dispatch on RIP. SI points at the data, BP counts the loop.
    */
