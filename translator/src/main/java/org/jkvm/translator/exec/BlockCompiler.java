@@ -354,6 +354,11 @@ final class BlockCompiler {
   /** MOVSD/MOVSS (load, store, register), MOVAPS/MOVUPS and their PD forms register to register. */
   static final int IK_SSE_MOV = 11;
 
+  /** IMUL r, r and IMUL r, r, imm (two- and three-operand forms). */
+  static final int IK_IMUL = 12;
+  /** IMUL r, m and IMUL r, m, imm. */
+  static final int IK_IMULMEM = 13;
+
   static final String SSE_ARITH = "org/jkvm/translator/sem/SseArith";
   static final String SSE_MOVE = "org/jkvm/translator/sem/SseMove";
 
@@ -363,11 +368,21 @@ final class BlockCompiler {
    * interpreter's checks after them, like a semantics call.
    */
   static int inlineKind(Insn i) {
-    if (!INLINE || i.atomic || i.has(Insn.PFX_LOCK) || i.k2 != Insn.K_NONE) {
+    if (!INLINE || i.atomic || i.has(Insn.PFX_LOCK)) {
       return IK_NONE;
     }
     String[] t = target(i.handler);
     if (t == null) {
+      return IK_NONE;
+    }
+    if (t[0].equals("org/jkvm/translator/sem/MulDiv") && (t[1].equals("imul2") || t[1].equals("imul3"))
+        && i.k0 == Insn.K_REG && i.s1 == i.s0 && (i.s0 == 2 || i.s0 == 4 || i.s0 == 8)) {
+      if (i.k1 == Insn.K_REG) {
+        return IK_IMUL;
+      }
+      return i.k1 == Insn.K_MEM && (i.addrSize == 2 || i.addrSize == 4 || i.addrSize == 8) ? IK_IMULMEM : IK_NONE;
+    }
+    if (i.k2 != Insn.K_NONE) {
       return IK_NONE;
     }
     if (t[0].equals(SSE_ARITH) || t[0].equals(SSE_MOVE)) {
@@ -460,7 +475,8 @@ final class BlockCompiler {
    * check CR0/CR4 and MXCSR's unmasked exceptions): it runs with RIP set and the interpreter's checks after.
    */
   static boolean memoryForm(int ik) {
-    return ik == IK_MOVMEM || ik == IK_ALUMEM || ik == IK_MOVXMEM || ik == IK_SSE_FP || ik == IK_SSE_MOV;
+    return ik == IK_MOVMEM || ik == IK_ALUMEM || ik == IK_MOVXMEM || ik == IK_SSE_FP || ik == IK_SSE_MOV
+        || ik == IK_IMULMEM;
   }
 
   /** Inline register forms that neither read nor write flags. */

@@ -717,6 +717,10 @@ final class RegionEmitter {
         }
         return;
       }
+      case IK_IMUL:
+      case IK_IMULMEM:
+        imul(i, k, insns);
+        return;
       case IK_SSE_FP:
         sseFp(i);
         return;
@@ -725,6 +729,75 @@ final class RegionEmitter {
         return;
       default:
         throw new IllegalStateException("inline kind " + ik);
+    }
+  }
+
+  /** Sign-extends the long on the stack from {@code size} bytes. */
+  void sext(int size) {
+    if (size < 8) {
+      push(mv, 64 - 8 * size);
+      mv.visitInsn(LSHL);
+      push(mv, 64 - 8 * size);
+      mv.visitInsn(LSHR);
+    }
+  }
+
+  /**
+   * IMUL r, r/m and IMUL r, r/m, imm as {@code sem.MulDiv.imulTrunc}: the signed product truncated to the
+   * operand size, and CF = OF = whether it overflowed (the MUL flag record, ccSrc 1 or 0).
+   */
+  void imul(Insn i, int k, Insn[] insns) {
+    int s = i.s0;
+    boolean three = target(i.handler)[1].equals("imul3");
+    if (i.k1 == Insn.K_MEM) {
+      la(i, s, false);
+      readT(s, false);
+    } else {
+      loadReg(i.r1, s);
+    }
+    sext(s);
+    if (three) {
+      mv.visitVarInsn(LSTORE, L_A);
+      mv.visitLdcInsn(i.imm); // sign-extended already
+      mv.visitVarInsn(LSTORE, L_B2);
+    } else {
+      mv.visitVarInsn(LSTORE, L_B2);
+      loadReg(i.r0, s);
+      sext(s);
+      mv.visitVarInsn(LSTORE, L_A);
+    }
+    mv.visitVarInsn(LLOAD, L_A);
+    mv.visitVarInsn(LLOAD, L_B2);
+    mv.visitInsn(LMUL);
+    mv.visitVarInsn(LSTORE, L_R);
+    boolean dead = flagsDead(insns, k);
+    if (!dead) { // L_T = overflow ? 1 : 0
+      if (s == 8) {
+        mv.visitVarInsn(LLOAD, L_A);
+        mv.visitVarInsn(LLOAD, L_B2);
+        mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "multiplyHigh", "(JJ)J", false);
+        mv.visitVarInsn(LLOAD, L_R);
+        push(mv, 63);
+        mv.visitInsn(LSHR);
+      } else {
+        mv.visitVarInsn(LLOAD, L_R);
+        mv.visitVarInsn(LLOAD, L_R);
+        sext(s);
+      }
+      mv.visitInsn(LCMP); // 0 when equal, else +-1: overflow is its being non-zero
+      mv.visitInsn(I2L);
+      mv.visitInsn(DUP2);
+      mv.visitInsn(LMUL); // (+-1)^2 = 1
+      mv.visitVarInsn(LSTORE, L_T);
+    } else {
+      compiler.deadFlags++;
+    }
+    mv.visitVarInsn(LLOAD, L_R);
+    maskTo(s);
+    mv.visitVarInsn(LSTORE, L_R);
+    storeReg(i.r0, s, L_R);
+    if (!dead) {
+      flags(org.jkvm.runtime.Flags.MUL, s, L_T);
     }
   }
 

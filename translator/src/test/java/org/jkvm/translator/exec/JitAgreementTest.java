@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The translator against the interpreter: random loops of the instructions the translator inlines (register
- * MOV, LEA, ALU, INC/DEC, Jcc after CMP/SUB/logic ops, in 8 to 64 bits) mixed with instructions that read
+ * MOV, LEA, ALU, INC/DEC, IMUL, Jcc after CMP/SUB/logic ops, in 8 to 64 bits) mixed with instructions that read
  * their flags through the semantics methods (ADC, SBB, SETcc, CMOVcc, PUSHF), run on both engines, which must
  * end in the same state: every register, RIP, the six arithmetic flags and the instruction count.
  */
@@ -461,7 +461,34 @@ class JitAgreementTest {
     int d = dst(rnd);
     int s = src(rnd);
     int w = size == 1 ? 0 : 1;
-    switch (rnd.nextInt(16)) {
+    switch (rnd.nextInt(17)) {
+      case 16: { // IMUL r, r/m; IMUL r, r/m, imm8 / imm (registers or [r14 + disp8]); 16, 32, 64 bits
+        int sz = size == 1 ? 4 : size;
+        boolean mem = rnd.nextInt(3) == 0;
+        if (sz == 2) {
+          o.write(0x66);
+        }
+        o.write(0x40 | (sz == 8 ? 8 : 0) | (d >> 3) << 2 | (mem ? 1 : s >> 3));
+        int form = rnd.nextInt(3);
+        if (form == 0) {
+          o.write(0x0F);
+          o.write(0xAF);
+        } else {
+          o.write(form == 1 ? 0x6B : 0x69);
+        }
+        if (mem) {
+          o.write(0x46 | (d & 7) << 3);
+          o.write(rnd.nextInt(256 - 8 - 128)); // a positive disp8
+        } else {
+          o.write(0xC0 | (d & 7) << 3 | (s & 7));
+        }
+        int immBytes = form == 1 ? 1 : form == 2 ? Math.min(sz, 4) : 0;
+        long imm = interesting(rnd);
+        for (int b = 0; b < immBytes; b++) {
+          o.write((int) (imm >>> 8 * b));
+        }
+        break;
+      }
       case 15: { // MOVZX, MOVSX r, r/m8 and r/m16 (registers or [r14 + disp8])
         int sz = size <= 2 ? 4 : size;
         boolean mem = rnd.nextBoolean();
