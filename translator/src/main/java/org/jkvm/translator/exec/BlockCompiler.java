@@ -329,6 +329,8 @@ final class BlockCompiler {
   static final int L_F2 = 21;
   /** Guest register r lives in local L_REGS + 2 r while the region runs (DESIGN.md rule 6). */
   static final int L_REGS = 23;
+  /** XMM register r lives in locals L_XMM + 4 r (low quadword) and L_XMM + 4 r + 2 (high) likewise. */
+  static final int L_XMM = L_REGS + 32;
 
   // Inline forms.
   static final int IK_NONE = 0;

@@ -31,6 +31,10 @@ final class RegionEmitter {
   final boolean[] inLocal = new boolean[16];
   /** Registers whose local is newer than c.gpr, at the point being emitted. */
   final boolean[] dirty = new boolean[16];
+  /** XMM registers the inline SSE forms use, kept in locals like the general registers. */
+  final boolean[] inLocalX = new boolean[16];
+  /** XMM registers whose locals are newer than c.xmm. */
+  final boolean[] dirtyX = new boolean[16];
 
   RegionEmitter(BlockCompiler compiler, MethodVisitor mv, List<Block> r) {
     this.compiler = compiler;
@@ -60,12 +64,18 @@ final class RegionEmitter {
           if (i.hasMem() && i.index >= 0 && i.index < 16) {
             inLocal[i.index] = true;
           }
+          if (i.k0 == Insn.K_XMM) {
+            inLocalX[i.r0] = true;
+          }
+          if (i.k1 == Insn.K_XMM) {
+            inLocalX[i.r1] = true;
+          }
         }
       }
     }
   }
 
-  /** Loads every register kept in a local from c.gpr. */
+  /** Loads every register kept in a local from c.gpr and c.xmm. */
   void reload() {
     for (int g = 0; g < 16; g++) {
       if (inLocal[g]) {
@@ -73,6 +83,31 @@ final class RegionEmitter {
         push(mv, g);
         mv.visitInsn(LALOAD);
         mv.visitVarInsn(LSTORE, L_REGS + 2 * g);
+      }
+    }
+    for (int x = 0; x < 16; x++) {
+      for (int half = 0; inLocalX[x] && half < 2; half++) {
+        xmmArray(x, half);
+        mv.visitInsn(LALOAD);
+        mv.visitVarInsn(LSTORE, L_XMM + 4 * x + 2 * half);
+      }
+    }
+  }
+
+  /** Pushes c.xmm and the index of quadword {@code half} of XMM register {@code x}. */
+  void xmmArray(int x, int half) {
+    mv.visitVarInsn(ALOAD, L_C);
+    mv.visitFieldInsn(GETFIELD, CPU, "xmm", "[J");
+    push(mv, 2 * x + half);
+  }
+
+  /** Writes the dirty XMM locals back to c.xmm. */
+  void writeBackX() {
+    for (int x = 0; x < 16; x++) {
+      for (int half = 0; dirtyX[x] && half < 2; half++) {
+        xmmArray(x, half);
+        mv.visitVarInsn(LLOAD, L_XMM + 4 * x + 2 * half);
+        mv.visitInsn(LASTORE);
       }
     }
   }
@@ -93,6 +128,8 @@ final class RegionEmitter {
   void sync() {
     writeBack(dirty);
     java.util.Arrays.fill(dirty, false);
+    writeBackX();
+    java.util.Arrays.fill(dirtyX, false);
   }
 
   void emit() {
@@ -301,7 +338,8 @@ final class RegionEmitter {
     blockConst(j);
     mv.visitVarInsn(ASTORE, L_CUR);
     mv.visitLabel(body[j]);
-    java.util.Arrays.fill(dirty, false); // c.gpr and the locals agree at every block entry
+    java.util.Arrays.fill(dirty, false); // c.gpr, c.xmm and the locals agree at every block entry
+    java.util.Arrays.fill(dirtyX, false);
     Insn fused = fusable(x, insns, n - 1);
     boolean lastInline = false;
     for (int k = 0; k < n; k++) {
@@ -351,6 +389,7 @@ final class RegionEmitter {
         mv.visitJumpInsn(IFNE, ok);
         mv.visitLabel(stop);
         writeBack(dirty);
+        writeBackX();
         setShadowFalse();
         mv.visitVarInsn(ILOAD, L_N);
         push(mv, k + 1);
@@ -804,25 +843,20 @@ final class RegionEmitter {
   static final String SSE = "org/jkvm/translator/sem/Sse";
   static final String SSE_FP = "org/jkvm/translator/sem/SseFp";
 
-  /** Pushes quadword {@code half} of XMM register {@code reg}. */
+  /** Pushes quadword {@code half} of XMM register {@code reg}, from its local. */
   void xmm(int reg, int half) {
-    mv.visitVarInsn(ALOAD, L_C);
-    mv.visitFieldInsn(GETFIELD, CPU, "xmm", "[J");
-    push(mv, 2 * reg + half);
-    mv.visitInsn(LALOAD);
+    mv.visitVarInsn(LLOAD, L_XMM + 4 * reg + 2 * half);
   }
 
-  /** Quadword {@code half} of XMM register {@code reg} = local {@code from}. */
+  /** Quadword {@code half} of XMM register {@code reg} = local {@code from} (0 when negative), in its local. */
   void setXmm(int reg, int half, int from) {
-    mv.visitVarInsn(ALOAD, L_C);
-    mv.visitFieldInsn(GETFIELD, CPU, "xmm", "[J");
-    push(mv, 2 * reg + half);
     if (from < 0) {
       mv.visitInsn(LCONST_0);
     } else {
       mv.visitVarInsn(LLOAD, from);
     }
-    mv.visitInsn(LASTORE);
+    mv.visitVarInsn(LSTORE, L_XMM + 4 * reg + 2 * half);
+    dirtyX[reg] = true;
   }
 
   /** Replaces the long on the stack by XMM {@code reg}'s low quadword with the long's low 32 bits in it. */
