@@ -61,6 +61,7 @@ public final class Interpreter implements Backend.VcpuBackend {
   private long blocksBuilt;
   private long crossPageDecodes;
   private long jumpCacheMisses;
+  private long codeCacheLookups;
   /** The translator, or null when this vCPU only interprets (engine interp, or -Djkvm.trace). */
   private final BlockCompiler jit;
   /** Set by translated code on a guest fault: the index of the faulting instruction in its block. */
@@ -106,6 +107,7 @@ public final class Interpreter implements Backend.VcpuBackend {
     out.append(String.format("  %-22s %12d%n", "blocks decoded", blocksBuilt));
     out.append(String.format("  %-22s %12d%n", "page-crossing blocks", crossPageDecodes));
     out.append(String.format("  %-22s %12d%n", "jump cache misses", jumpCacheMisses));
+    out.append(String.format("  %-22s %12d%n", "code cache lookups", codeCacheLookups));
     out.append(String.format("  %-22s %12d%n", "code cache blocks", cache.size()));
     out.append(String.format("  %-22s %12d%n", "code page writes", cache.invalidations));
     out.append(String.format("  %-22s %12d%n", "TLB fills", c.tlb.fills));
@@ -264,6 +266,7 @@ public final class Interpreter implements Backend.VcpuBackend {
     int p = (int) (gpa ^ (gpa >>> PC_BITS)) & (PC_SIZE - 1);
     b = physBlock[p];
     if (b == null || b.gpa != gpa || b.codeSize != c.codeSize || !b.valid) {
+      codeCacheLookups++;
       b = cache.get(gpa, c.codeSize);
       physBlock[p] = b;
     }
