@@ -6,66 +6,35 @@
 #include "guest.h"
 
 #define VA 0x8000000000ul /* PML4 entry 1: nothing else is mapped there */
-#define PF_P 1
-#define PF_W 2
-#define PF_U 4
-#define PF_RSVD 8
-#define PF_I 16
 
 static u8 *page_a, *page_b;
 
-static int read_at(ulong va)
-{
-	u32 v;
-	TRY("movl (%1), %0", : "=r"(v) : "r"(va) : "memory");
-	(void)v;
-	return last_fault.vector;
-}
-
-static int write_at(ulong va)
-{
-	TRY("movl $0x5a5a5a5a, (%0)", : : "r"(va) : "memory");
-	return last_fault.vector;
-}
-
-/* Jumps to va, where a page holds "jmp *%rcx" back: a fetch that may fault. */
-static int fetch_at(ulong va)
-{
-	TRY("lea 2101f(%%rip), %%rcx\n\t" "jmp *%0\n\t" "2101:", : : "r"(va) : "rcx", "memory");
-	return last_fault.vector;
-}
-
-static int pf(int vector, ulong err, ulong cr2)
-{
-	return vector == PF && last_fault.error_code == err && last_fault.cr2 == cr2;
-}
-
-static ulong user_read(ulong va) { return read_at(va) == PF ? last_fault.error_code : 0xff; }
-static ulong user_write(ulong va) { return write_at(va) == PF ? last_fault.error_code : 0xff; }
-static ulong user_fetch(ulong va) { return fetch_at(va) == PF ? last_fault.error_code : 0xff; }
+static ulong user_read(ulong va) { return probe_read(va) == PF ? last_fault.error_code : 0xff; }
+static ulong user_write(ulong va) { return probe_write(va) == PF ? last_fault.error_code : 0xff; }
+static ulong user_fetch(ulong va) { return probe_fetch(va) == PF ? last_fault.error_code : 0xff; }
 
 static void test_not_present(void)
 {
 	ulong va = VA + 0x123;
-	int v = read_at(va);
-	report(pf(v, 0, va) && last_fault.rip == try_start,
+	int v = probe_read(va);
+	report(is_pf(v, 0, va) && last_fault.rip == try_start,
 		"read of a not-present page: #PF(0), CR2 = address, a fault (err %lx cr2 %lx)", last_fault.error_code,
 		last_fault.cr2);
-	v = write_at(va + 8);
-	report(pf(v, PF_W, va + 8), "write of a not-present page: #PF(W) (err %lx)", last_fault.error_code);
+	v = probe_write(va + 8);
+	report(is_pf(v, PF_W, va + 8), "write of a not-present page: #PF(W) (err %lx)", last_fault.error_code);
 	report(run_user(user_read, va) == PF_U, "ring-3 read of a not-present page: #PF(U)");
 	report(run_user(user_write, va) == (PF_U | PF_W), "ring-3 write of a not-present page: #PF(U|W)");
 
 	/* Not present at each level: PML4E (entry 3), PDPTE, PDE, PTE. */
 	ulong top = 0x18000000000ul;
-	report(pf(read_at(top), 0, top), "not-present PML4E: #PF(0)");
+	report(is_pf(probe_read(top), 0, top), "not-present PML4E: #PF(0)");
 	map_page(VA + (1ul << 30) * 5, (ulong)page_a, PTE_P | PTE_W);
 	ulong pdpte_missing = VA + (1ul << 30) * 6;
-	report(pf(read_at(pdpte_missing), 0, pdpte_missing), "not-present PDPTE: #PF(0)");
+	report(is_pf(probe_read(pdpte_missing), 0, pdpte_missing), "not-present PDPTE: #PF(0)");
 	ulong pde_missing = VA + (1ul << 30) * 5 + (1ul << 21) * 3;
-	report(pf(read_at(pde_missing), 0, pde_missing), "not-present PDE: #PF(0)");
+	report(is_pf(probe_read(pde_missing), 0, pde_missing), "not-present PDE: #PF(0)");
 	ulong pte_missing = VA + (1ul << 30) * 5 + 0x5000;
-	report(pf(read_at(pte_missing), 0, pte_missing), "not-present PTE: #PF(0)");
+	report(is_pf(probe_read(pte_missing), 0, pte_missing), "not-present PTE: #PF(0)");
 }
 
 static void test_protection(void)
@@ -75,15 +44,15 @@ static void test_protection(void)
 	map_page(sup, (ulong)page_a, PTE_P | PTE_W);
 	map_page(user_ro, (ulong)page_a, PTE_P | PTE_U);
 
-	report(read_at(ro) == -1, "supervisor read of a read-only page");
-	report(pf(write_at(ro + 4), PF_P | PF_W, ro + 4) && last_fault.rip == try_start,
+	report(probe_read(ro) == -1, "supervisor read of a read-only page");
+	report(is_pf(probe_write(ro + 4), PF_P | PF_W, ro + 4) && last_fault.rip == try_start,
 		"supervisor write to a read-only page with CR0.WP=1: #PF(P|W)");
 	write_cr0(read_cr0() & ~CR0_WP);
 	*(volatile u32 *)page_a = 0;
-	int v = write_at(ro);
+	int v = probe_write(ro);
 	report(v == -1 && *(volatile u32 *)page_a == 0x5a5a5a5a, "CR0.WP=0: supervisor write to a read-only page");
 	write_cr0(read_cr0() | CR0_WP);
-	report(pf(write_at(ro), PF_P | PF_W, ro), "CR0.WP=1 again: #PF(P|W)");
+	report(is_pf(probe_write(ro), PF_P | PF_W, ro), "CR0.WP=1 again: #PF(P|W)");
 
 	report(run_user(user_read, sup) == (PF_P | PF_U), "ring-3 read of a supervisor page: #PF(P|U)");
 	report(run_user(user_write, sup) == (PF_P | PF_W | PF_U), "ring-3 write to a supervisor page: #PF(P|W|U)");
@@ -100,10 +69,10 @@ static void test_protection(void)
 	report(run_user(user_read, va) == (PF_P | PF_U), "a supervisor PDE makes its user PTEs supervisor");
 	*pde = (*pde | PTE_U) & ~PTE_W;
 	invlpg(va);
-	report(pf(write_at(va), PF_P | PF_W, va), "a read-only PDE makes its writable PTEs read-only");
+	report(is_pf(probe_write(va), PF_P | PF_W, va), "a read-only PDE makes its writable PTEs read-only");
 	*pde |= PTE_W;
 	invlpg(va);
-	report(write_at(va) == -1, "writable again");
+	report(probe_write(va) == -1, "writable again");
 }
 
 static void test_reserved_bits(void)
@@ -111,18 +80,18 @@ static void test_reserved_bits(void)
 	int m = cpu_phys_bits();
 	ulong va = VA + 0x6000;
 	map_page(va, (ulong)page_a, PTE_P | PTE_W | (1ul << m));
-	report(pf(read_at(va), PF_P | PF_RSVD, va), "PTE bit %d (MAXPHYADDR) set: #PF(P|RSVD) on read", m);
-	report(pf(write_at(va), PF_P | PF_W | PF_RSVD, va), "PTE reserved bit: #PF(P|W|RSVD) on write");
+	report(is_pf(probe_read(va), PF_P | PF_RSVD, va), "PTE bit %d (MAXPHYADDR) set: #PF(P|RSVD) on read", m);
+	report(is_pf(probe_write(va), PF_P | PF_W | PF_RSVD, va), "PTE reserved bit: #PF(P|W|RSVD) on write");
 	report(run_user(user_read, va) == (PF_P | PF_U | PF_RSVD), "PTE reserved bit: #PF(P|U|RSVD) at ring 3");
 	map_page(va, (ulong)page_a, PTE_P | PTE_W);
-	report(read_at(va) == -1, "cleared again");
+	report(probe_read(va) == -1, "cleared again");
 
 	/* A 2 MiB PDE with bit 13 set (bits 20:13 are reserved in a 2 MiB page). */
 	ulong big = VA + (2ul << 30);
 	u64 *pde = page_entry(big, 2, 1);
 	*pde = (4ul << 20) | (1ul << 13) | PTE_P | PTE_W | PTE_PS;
 	invlpg(big);
-	report(pf(read_at(big + 0x10), PF_P | PF_RSVD, big + 0x10), "2 MiB PDE with bit 13 set: #PF(P|RSVD)");
+	report(is_pf(probe_read(big + 0x10), PF_P | PF_RSVD, big + 0x10), "2 MiB PDE with bit 13 set: #PF(P|RSVD)");
 	*pde = 0;
 	invlpg(big);
 
@@ -130,14 +99,14 @@ static void test_reserved_bits(void)
 	u64 saved = pml4[1];
 	pml4[1] |= PTE_PS;
 	invlpg(va);
-	report(pf(read_at(va), PF_P | PF_RSVD, va), "PML4E with PS set: #PF(P|RSVD)");
+	report(is_pf(probe_read(va), PF_P | PF_RSVD, va), "PML4E with PS set: #PF(P|RSVD)");
 	pml4[1] = saved;
 	invlpg(va);
 
 	/* With EFER.NXE = 0, bit 63 (XD) is reserved. */
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_NXE);
 	map_page(va, (ulong)page_a, PTE_P | PTE_W | PTE_NX);
-	report(pf(read_at(va), PF_P | PF_RSVD, va), "XD set with EFER.NXE=0: #PF(P|RSVD)");
+	report(is_pf(probe_read(va), PF_P | PF_RSVD, va), "XD set with EFER.NXE=0: #PF(P|RSVD)");
 	map_page(va, (ulong)page_a, PTE_P | PTE_W);
 }
 
@@ -149,16 +118,16 @@ static void test_fetch(void)
 	ulong x = VA + 0x7000, nx = VA + 0x8000, absent = VA + 0x9000;
 	map_page(x, (ulong)page_b, PTE_P);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_NXE);
-	report(fetch_at(x) == -1, "fetch from an executable page");
-	report(pf(fetch_at(absent), 0, absent), "fetch from a not-present page with EFER.NXE=0: #PF(0), no I bit");
+	report(probe_fetch(x) == -1, "fetch from an executable page");
+	report(is_pf(probe_fetch(absent), 0, absent), "fetch from a not-present page with EFER.NXE=0: #PF(0), no I bit");
 
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	map_page(nx, (ulong)page_b, PTE_P | PTE_NX);
-	report(pf(fetch_at(nx), PF_P | PF_I, nx) && last_fault.rip == nx,
+	report(is_pf(probe_fetch(nx), PF_P | PF_I, nx) && last_fault.rip == nx,
 		"fetch from an XD page: #PF(P|I), RIP = CR2 = the page (err %lx rip %lx)", last_fault.error_code,
 		last_fault.rip);
-	report(read_at(nx) == -1, "data reads of an XD page are allowed");
-	report(pf(fetch_at(absent), PF_I, absent), "fetch from a not-present page with EFER.NXE=1: #PF(I)");
+	report(probe_read(nx) == -1, "data reads of an XD page are allowed");
+	report(is_pf(probe_fetch(absent), PF_I, absent), "fetch from a not-present page with EFER.NXE=1: #PF(I)");
 
 	ulong ux = VA + 0xa000;
 	map_page(ux, (ulong)page_b, PTE_P);
@@ -176,7 +145,7 @@ static void test_cr2_and_crossing(void)
 	*pte = 0;
 	invlpg(hi);
 	ulong at = hi - 2;
-	int v = read_at(at);
+	int v = probe_read(at);
 	report(v == PF && last_fault.error_code == 0 && (last_fault.cr2 == hi || last_fault.cr2 == at),
 		"4-byte read across into a not-present page: #PF, CR2 in the access (cr2 %lx)", last_fault.cr2);
 	report(last_fault.cr2 == hi, "CR2 is the first byte on the missing page (cr2 %lx)", last_fault.cr2);
@@ -187,7 +156,7 @@ static void test_cr2_and_crossing(void)
 	if (oracle_quirk("splitwrite"))
 		return;
 	*(volatile u16 *)(page_a + 0xffe) = 0x1234;
-	v = write_at(at);
+	v = probe_write(at);
 	report(v == PF && last_fault.error_code == PF_W && *(volatile u16 *)(page_a + 0xffe) == 0x1234,
 		"a page-crossing write that faults writes nothing (vector %d err %lx, first page %x)", v,
 		last_fault.error_code, *(volatile u16 *)(page_a + 0xffe));
@@ -216,7 +185,7 @@ static void test_large_pages(void)
 	report(*(volatile u32 *)(va1g + pa) == 0xfeedf00d, "1 GiB page");
 	*pdpte = (1ul << 13) | PTE_P | PTE_W | PTE_PS;
 	invlpg(va1g);
-	report(pf(read_at(va1g + pa), PF_P | PF_RSVD, va1g + pa), "1 GiB PDPTE with bit 13 set: #PF(P|RSVD)");
+	report(is_pf(probe_read(va1g + pa), PF_P | PF_RSVD, va1g + pa), "1 GiB PDPTE with bit 13 set: #PF(P|RSVD)");
 	*pdpte = 0;
 	invlpg(va1g);
 }

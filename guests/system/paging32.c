@@ -6,11 +6,6 @@
 #include "guest.h"
 
 #define VA 0x80000000ul
-#define PF_P 1
-#define PF_W 2
-#define PF_U 4
-#define PF_RSVD 8
-#define PF_I 16
 
 static u32 pd32[1024] __attribute__((aligned(4096)));
 static u32 pt32[1024] __attribute__((aligned(4096)));
@@ -22,32 +17,7 @@ static u8 page_a[4096] __attribute__((aligned(4096)));
 static u8 code_page[4096] __attribute__((aligned(4096)));
 static volatile u32 marker = 0xfeedf00d;
 
-static int read_at(ulong va)
-{
-	u32 v;
-	TRY("movl (%1), %0", : "=r"(v) : "r"(va) : "memory");
-	(void)v;
-	return last_fault.vector;
-}
-
-static int write_at(ulong va)
-{
-	TRY("movl $0x5a5a5a5a, (%0)", : : "r"(va) : "memory");
-	return last_fault.vector;
-}
-
-static int fetch_at(ulong va)
-{
-	TRY("movl $2101f, %%ecx\n\t" "jmp *%0\n\t" "2101:", : : "r"(va) : "ecx", "memory");
-	return last_fault.vector;
-}
-
-static int pf(int v, ulong err, ulong cr2)
-{
-	return v == PF && last_fault.error_code == err && last_fault.cr2 == cr2;
-}
-
-static ulong user_read(ulong va) { return read_at(va) == PF ? last_fault.error_code : 0xff; }
+static ulong user_read(ulong va) { return probe_read(va) == PF ? last_fault.error_code : 0xff; }
 
 static void paging_off(void)
 {
@@ -68,12 +38,12 @@ static void test_32bit_paging(void)
 	write_cr0(read_cr0() | CR0_PG | CR0_WP);
 	report(marker == 0xfeedf00d, "32-bit paging on: the identity map works");
 
-	report(pf(read_at(VA + 0x10), 0, VA + 0x10), "not-present PTE: #PF(0), CR2");
-	report(pf(read_at(0x90000000 + 4), 0, 0x90000000 + 4), "not-present PDE: #PF(0)");
+	report(is_pf(probe_read(VA + 0x10), 0, VA + 0x10), "not-present PTE: #PF(0), CR2");
+	report(is_pf(probe_read(0x90000000 + 4), 0, 0x90000000 + 4), "not-present PDE: #PF(0)");
 	pt_test[1] = (ulong)page_a | PTE_P;
 	invlpg(VA + 0x1000);
-	report(read_at(VA + 0x1000) == -1, "read-only page: reads work");
-	report(pf(write_at(VA + 0x1000), PF_P | PF_W, VA + 0x1000), "read-only page, CR0.WP=1: #PF(P|W)");
+	report(probe_read(VA + 0x1000) == -1, "read-only page: reads work");
+	report(is_pf(probe_write(VA + 0x1000), PF_P | PF_W, VA + 0x1000), "read-only page, CR0.WP=1: #PF(P|W)");
 	report(run_user(user_read, VA + 0x1000) == (PF_P | PF_U), "ring-3 read of a supervisor page: #PF(P|U)");
 
 	pt_test[2] = (ulong)page_a | PTE_P | PTE_W;
@@ -95,7 +65,7 @@ static void test_32bit_paging(void)
 	report((pd32[big >> 22] & (PTE_A | PTE_D)) == (PTE_A | PTE_D), "A and D in the 4 MiB PDE");
 	pd32[big >> 22] = (1u << 21) | PTE_P | PTE_W | PTE_PS;
 	invlpg(big);
-	report(pf(read_at(big), PF_P | PF_RSVD, big), "4 MiB PDE with bit 21 set: #PF(P|RSVD)");
+	report(is_pf(probe_read(big), PF_P | PF_RSVD, big), "4 MiB PDE with bit 21 set: #PF(P|RSVD)");
 	pd32[big >> 22] = 0;
 	invlpg(big);
 	paging_off();
@@ -125,10 +95,10 @@ static void test_pae(void)
 	report(*(volatile u32 *)(VA + (ulong)&marker) == 0xfeedf00d, "PAE 2 MiB page");
 	pd_pae[2][0] |= 1u << 13;
 	invlpg(VA);
-	report(pf(read_at(VA), PF_P | PF_RSVD, VA), "PAE 2 MiB PDE with bit 13 set: #PF(P|RSVD)");
+	report(is_pf(probe_read(VA), PF_P | PF_RSVD, VA), "PAE 2 MiB PDE with bit 13 set: #PF(P|RSVD)");
 	pd_pae[2][0] = 0;
 	invlpg(VA);
-	report(pf(read_at(VA + 8), 0, VA + 8), "PAE not-present PDE: #PF(0)");
+	report(is_pf(probe_read(VA + 8), 0, VA + 8), "PAE not-present PDE: #PF(0)");
 
 	u32 a, b, c, d;
 	cpuid(0x80000001, 0, &a, &b, &c, &d);
@@ -142,14 +112,14 @@ static void test_pae(void)
 		ulong x = VA + (2ul << 20);
 		pt[0] = (ulong)code_page | PTE_P;
 		invlpg(x);
-		report(fetch_at(x) == -1, "PAE: fetch from an executable page");
+		report(probe_fetch(x) == -1, "PAE: fetch from an executable page");
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 		pt[0] |= PTE_NX;
 		invlpg(x);
-		report(pf(fetch_at(x), PF_P | PF_I, x), "PAE with EFER.NXE: fetch from an XD page: #PF(P|I)");
+		report(is_pf(probe_fetch(x), PF_P | PF_I, x), "PAE with EFER.NXE: fetch from an XD page: #PF(P|I)");
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_NXE);
 		invlpg(x);
-		report(pf(read_at(x), PF_P | PF_RSVD, x), "PAE without EFER.NXE: the XD bit is reserved: #PF(P|RSVD)");
+		report(is_pf(probe_read(x), PF_P | PF_RSVD, x), "PAE without EFER.NXE: the XD bit is reserved: #PF(P|RSVD)");
 		pt[0] = 0;
 		invlpg(x);
 	}

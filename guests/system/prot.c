@@ -6,35 +6,8 @@
 #include "guest.h"
 
 #define VA 0x8000000000ul
-#define PF_P 1
-#define PF_W 2
-#define PF_U 4
-#define PF_I 16
 
 static u8 *data_page, *code_page;
-
-static int fetch_at(ulong va)
-{
-	TRY("lea 2101f(%%rip), %%rcx\n\t" "jmp *%0\n\t" "2101:", : : "r"(va) : "rcx", "memory");
-	return last_fault.vector;
-}
-
-static int read_at(ulong va)
-{
-	TRY("movl (%0), %%eax", : : "r"(va) : "rax", "memory");
-	return last_fault.vector;
-}
-
-static int write_at(ulong va)
-{
-	TRY("movl $7, (%0)", : : "r"(va) : "memory");
-	return last_fault.vector;
-}
-
-static int pf(int v, ulong err, ulong cr2)
-{
-	return v == PF && last_fault.error_code == err && last_fault.cr2 == cr2;
-}
 
 static u32 leaf7_ebx(void)
 {
@@ -54,21 +27,21 @@ static void test_nx(void)
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	ulong va = VA + 0x1000;
 	map_page(va, (ulong)code_page, PTE_P | PTE_NX);
-	report(pf(fetch_at(va), PF_P | PF_I, va), "XD in the PTE: fetch #PF(P|I)");
+	report(is_pf(probe_fetch(va), PF_P | PF_I, va), "XD in the PTE: fetch #PF(P|I)");
 	map_page(va, (ulong)code_page, PTE_P);
-	report(fetch_at(va) == -1, "XD clear: fetch works");
+	report(probe_fetch(va) == -1, "XD clear: fetch works");
 	u64 *pde = page_entry(va, 2, 0);
 	*pde |= PTE_NX;
 	invlpg(va);
-	report(pf(fetch_at(va), PF_P | PF_I, va), "XD in the PDE covers the PTEs below it");
+	report(is_pf(probe_fetch(va), PF_P | PF_I, va), "XD in the PDE covers the PTEs below it");
 	*pde &= ~PTE_NX;
 	u64 *pml4e = page_entry(va, 4, 0);
 	*pml4e |= PTE_NX;
 	invlpg(va);
-	report(pf(fetch_at(va), PF_P | PF_I, va), "XD in the PML4E covers everything below it");
+	report(is_pf(probe_fetch(va), PF_P | PF_I, va), "XD in the PML4E covers everything below it");
 	*pml4e &= ~PTE_NX;
 	invlpg(va);
-	report(fetch_at(va) == -1, "fetch works again");
+	report(probe_fetch(va) == -1, "fetch works again");
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_NXE);
 }
 
@@ -83,13 +56,13 @@ static void test_smep(void)
 	ulong uva = VA + 0x2000, sva = VA + 0x3000;
 	map_page(uva, (ulong)code_page, PTE_P | PTE_U);
 	map_page(sva, (ulong)code_page, PTE_P);
-	report(fetch_at(uva) == -1, "CR4.SMEP=0: supervisor fetch from a user page works");
+	report(probe_fetch(uva) == -1, "CR4.SMEP=0: supervisor fetch from a user page works");
 	write_cr4(read_cr4() | CR4_SMEP);
-	report(pf(fetch_at(uva), PF_P | PF_I, uva), "CR4.SMEP=1: supervisor fetch from a user page: #PF(P|I)");
-	report(fetch_at(sva) == -1, "CR4.SMEP=1: supervisor fetch from a supervisor page works");
-	report(read_at(uva) == -1, "CR4.SMEP=1: supervisor reads of a user page are still allowed");
+	report(is_pf(probe_fetch(uva), PF_P | PF_I, uva), "CR4.SMEP=1: supervisor fetch from a user page: #PF(P|I)");
+	report(probe_fetch(sva) == -1, "CR4.SMEP=1: supervisor fetch from a supervisor page works");
+	report(probe_read(uva) == -1, "CR4.SMEP=1: supervisor reads of a user page are still allowed");
 	write_cr4(read_cr4() & ~CR4_SMEP);
-	report(fetch_at(uva) == -1, "CR4.SMEP=0 again: the fetch works");
+	report(probe_fetch(uva) == -1, "CR4.SMEP=0 again: the fetch works");
 	identity_user(1);
 }
 
@@ -133,18 +106,18 @@ static void test_smap(void)
 	identity_user(0);
 	write_cr4(read_cr4() | CR4_SMAP);
 	set_ac(0);
-	report(pf(read_at(uva), PF_P, uva), "SMAP, AC=0: supervisor read of a user page: #PF(P)");
-	report(pf(write_at(uva), PF_P | PF_W, uva), "SMAP, AC=0: supervisor write to a user page: #PF(P|W)");
-	report(read_at(sva) == -1, "SMAP: supervisor pages are not affected");
+	report(is_pf(probe_read(uva), PF_P, uva), "SMAP, AC=0: supervisor read of a user page: #PF(P)");
+	report(is_pf(probe_write(uva), PF_P | PF_W, uva), "SMAP, AC=0: supervisor write to a user page: #PF(P|W)");
+	report(probe_read(sva) == -1, "SMAP: supervisor pages are not affected");
 	set_ac(1);
-	report(read_at(uva) == -1 && write_at(uva) == -1, "SMAP, AC=1 (STAC): user pages are accessible");
+	report(probe_read(uva) == -1 && probe_write(uva) == -1, "SMAP, AC=1 (STAC): user pages are accessible");
 	set_ac(0);
-	report(pf(read_at(uva), PF_P, uva), "CLAC: #PF again");
+	report(is_pf(probe_read(uva), PF_P, uva), "CLAC: #PF again");
 	asm volatile("pushf; orl $0x40000, (%%rsp); popf" ::: "memory");
-	report(read_at(uva) == -1, "AC=1 set by POPF works like STAC");
+	report(probe_read(uva) == -1, "AC=1 set by POPF works like STAC");
 	set_ac(0);
 	write_cr4(read_cr4() & ~CR4_SMAP);
-	report(read_at(uva) == -1, "CR4.SMAP=0: the read works");
+	report(probe_read(uva) == -1, "CR4.SMAP=0: the read works");
 	identity_user(1);
 	/*
 	 * (SMAP at ring 3 is not checked here: with the whole identity map user-accessible, the frame the
@@ -157,7 +130,7 @@ static void test_wp_user_pages(void)
 {
 	ulong va = VA + 0x6000;
 	map_page(va, (ulong)data_page, PTE_P | PTE_U);
-	report(pf(write_at(va), PF_P | PF_W, va), "CR0.WP=1: supervisor write to a read-only user page: #PF(P|W)");
+	report(is_pf(probe_write(va), PF_P | PF_W, va), "CR0.WP=1: supervisor write to a read-only user page: #PF(P|W)");
 }
 
 void main(void)

@@ -214,6 +214,22 @@ int cpu_is_intel(void);
 /* MAXPHYADDR from CPUID 0x80000008. */
 int cpu_phys_bits(void);
 
+/* ---- memory probes (lib.c) ---- */
+/* #PF error code bits. */
+#define PF_P 1
+#define PF_W 2
+#define PF_U 4
+#define PF_RSVD 8
+#define PF_I 16
+/* One 32-bit read, write (of 0x5a5a5a5a) or instruction fetch at va with the exception catcher armed:
+ * the vector caught, or -1. A fetch jumps to va, where the caller has put an indirect jump back through
+ * the (R/E)CX it is given. */
+int probe_read(ulong va);
+int probe_write(ulong va);
+int probe_fetch(ulong va);
+/* Whether the last fault was a #PF with this error code and CR2 (vector is what a probe returned). */
+int is_pf(int vector, ulong err, ulong cr2);
+
 /* ---- paging (vm.c, x86_64 guests) ---- */
 #define PTE_P (1ull << 0)
 #define PTE_W (1ull << 1)

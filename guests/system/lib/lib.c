@@ -277,3 +277,32 @@ int oracle_quirk(const char *name)
 	}
 	return 0;
 }
+
+int probe_read(ulong va)
+{
+	u32 v;
+	TRY("movl (%1), %0", : "=r"(v) : "r"(va) : "memory");
+	(void)v;
+	return last_fault.vector;
+}
+
+int probe_write(ulong va)
+{
+	TRY("movl $0x5a5a5a5a, (%0)", : : "r"(va) : "memory");
+	return last_fault.vector;
+}
+
+int probe_fetch(ulong va)
+{
+#ifdef __x86_64__
+	TRY("lea 2101f(%%rip), %%rcx\n\t" "jmp *%0\n\t" "2101:", : : "r"(va) : "rcx", "memory");
+#else
+	TRY("movl $2101f, %%ecx\n\t" "jmp *%0\n\t" "2101:", : : "r"(va) : "ecx", "memory");
+#endif
+	return last_fault.vector;
+}
+
+int is_pf(int vector, ulong err, ulong cr2)
+{
+	return vector == PF && last_fault.error_code == err && last_fault.cr2 == cr2;
+}
