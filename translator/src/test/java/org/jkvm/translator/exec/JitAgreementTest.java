@@ -38,10 +38,7 @@ class JitAgreementTest {
       regs[14] = DATA;
       byte[] data = new byte[256];
       rnd.nextBytes(data);
-      TestMachine[] ms = {new TestMachine(TranslatorBackend.Engine.INTERP),
-          TestMachine.translatingEverything(TranslatorBackend.Engine.JIT),
-          new TestMachine(TranslatorBackend.Engine.JIT)};
-      String[] what = {"interp", "jit (translated before running)", "jit (threshold 1, regions)"};
+      TestMachine[] ms = machines();
       for (TestMachine m : ms) {
         m.write(CODE, code);
         m.write(DATA, data);
@@ -52,20 +49,35 @@ class JitAgreementTest {
         m.runToHlt();
       }
       for (int e = 1; e < ms.length; e++) {
-        String where = "program " + t + " on " + what[e] + ":\n" + listing(code);
-        CpuState a = ms[0].c;
-        CpuState b = ms[e].c;
-        for (int r = 0; r < 16; r++) {
-          assertEquals(a.gpr[r], b.gpr[r], "register " + r + " of " + where);
-        }
-        assertEquals(a.rip, b.rip, "RIP of " + where);
-        assertEquals(Flags.arith(a), Flags.arith(b), "flags of " + where);
-        assertEquals(a.rflags & ~Flags.ARITH, b.rflags & ~Flags.ARITH, "RFLAGS of " + where);
-        assertEquals(ms[0].vcpu.instructionsRetired(), ms[e].vcpu.instructionsRetired(), "count of " + where);
-        for (long at = DATA; at < DATA + 256; at += 8) {
-          assertEquals(ms[0].vm.memory().read(at, 8), ms[e].vm.memory().read(at, 8), "memory at " + at + " of " + where);
-        }
+        assertSameEnd(ms, e, 16, DATA, "program " + t + " on " + WHAT[e] + ":\n" + listing(code));
       }
+    }
+  }
+
+  /** The interpreter; the translator translating every block before it runs; the translator with regions. */
+  static TestMachine[] machines() {
+    return new TestMachine[] {new TestMachine(TranslatorBackend.Engine.INTERP),
+        TestMachine.translatingEverything(TranslatorBackend.Engine.JIT), new TestMachine(TranslatorBackend.Engine.JIT)};
+  }
+
+  static final String[] WHAT = {"interp", "jit (translated before running)", "jit (threshold 1, regions)"};
+
+  /**
+   * Machine {@code e} ended as the interpreter did: general registers 0 to {@code regs - 1}, RIP, RFLAGS (the
+   * arithmetic flags through the lazy record), the instruction count and the 256 bytes at {@code data}.
+   */
+  static void assertSameEnd(TestMachine[] ms, int e, int regs, long data, String where) {
+    CpuState a = ms[0].c;
+    CpuState b = ms[e].c;
+    for (int r = 0; r < regs; r++) {
+      assertEquals(a.gpr[r], b.gpr[r], "register " + r + " of " + where);
+    }
+    assertEquals(a.rip, b.rip, "RIP of " + where);
+    assertEquals(Flags.arith(a), Flags.arith(b), "flags of " + where);
+    assertEquals(a.rflags & ~Flags.ARITH, b.rflags & ~Flags.ARITH, "RFLAGS of " + where);
+    assertEquals(ms[0].vcpu.instructionsRetired(), ms[e].vcpu.instructionsRetired(), "count of " + where);
+    for (long at = data; at < data + 256; at += 8) {
+      assertEquals(ms[0].vm.memory().read(at, 8), ms[e].vm.memory().read(at, 8), "memory at " + at + " of " + where);
     }
   }
 
@@ -94,9 +106,7 @@ class JitAgreementTest {
       }
       int mxcsr = 0x1F80 | rnd.nextInt(4) << 13 | (rnd.nextBoolean() ? 0x20 : 0) | (rnd.nextInt(4) == 0 ? 0x8000 : 0)
           | (rnd.nextInt(4) == 0 ? 0x40 : 0);
-      TestMachine[] ms = {new TestMachine(TranslatorBackend.Engine.INTERP),
-          TestMachine.translatingEverything(TranslatorBackend.Engine.JIT),
-          new TestMachine(TranslatorBackend.Engine.JIT)};
+      TestMachine[] ms = machines();
       for (TestMachine m : ms) {
         m.write(CODE, code);
         m.write(DATA, data);
@@ -108,22 +118,13 @@ class JitAgreementTest {
         m.runToHlt();
       }
       for (int e = 1; e < ms.length; e++) {
-        String where = "SSE program " + t + " on engine " + e + " (MXCSR " + Integer.toHexString(mxcsr) + "):\n"
+        String where = "SSE program " + t + " on " + WHAT[e] + " (MXCSR " + Integer.toHexString(mxcsr) + "):\n"
             + listing(code);
-        CpuState a = ms[0].c;
-        CpuState b = ms[e].c;
         for (int x = 0; x < 32; x++) {
-          assertEquals(a.xmm[x], b.xmm[x], "XMM" + x / 2 + (x % 2 == 0 ? " low" : " high") + " of " + where);
+          assertEquals(ms[0].c.xmm[x], ms[e].c.xmm[x], "XMM" + x / 2 + (x % 2 == 0 ? " low" : " high") + " of " + where);
         }
-        assertEquals(a.mxcsr, b.mxcsr, "MXCSR of " + where);
-        for (int r = 0; r < 16; r++) {
-          assertEquals(a.gpr[r], b.gpr[r], "register " + r + " of " + where);
-        }
-        assertEquals(a.rip, b.rip, "RIP of " + where);
-        assertEquals(ms[0].vcpu.instructionsRetired(), ms[e].vcpu.instructionsRetired(), "count of " + where);
-        for (long at = DATA; at < DATA + 256; at += 8) {
-          assertEquals(ms[0].vm.memory().read(at, 8), ms[e].vm.memory().read(at, 8), "memory at " + at + " of " + where);
-        }
+        assertEquals(ms[0].c.mxcsr, ms[e].c.mxcsr, "MXCSR of " + where);
+        assertSameEnd(ms, e, 16, DATA, where);
       }
     }
   }
@@ -241,9 +242,7 @@ class JitAgreementTest {
       regs[CpuState.RSI] = data16;
       byte[] data = new byte[256];
       rnd.nextBytes(data);
-      TestMachine[] ms = {new TestMachine(TranslatorBackend.Engine.INTERP),
-          TestMachine.translatingEverything(TranslatorBackend.Engine.JIT),
-          new TestMachine(TranslatorBackend.Engine.JIT)};
+      TestMachine[] ms = machines();
       for (TestMachine m : ms) {
         m.write(((long) seg << 4) + ip, code);
         m.write(((long) seg << 4) + data16, data);
@@ -254,19 +253,8 @@ class JitAgreementTest {
         m.runToHlt();
       }
       for (int e = 1; e < ms.length; e++) {
-        String where = "real-mode program " + t + " on engine " + e + ":\n" + listing16(code);
-        CpuState a = ms[0].c;
-        CpuState b = ms[e].c;
-        for (int r = 0; r < 8; r++) {
-          assertEquals(a.gpr[r], b.gpr[r], "register " + r + " of " + where);
-        }
-        assertEquals(a.rip, b.rip, "IP of " + where);
-        assertEquals(Flags.arith(a), Flags.arith(b), "flags of " + where);
-        assertEquals(ms[0].vcpu.instructionsRetired(), ms[e].vcpu.instructionsRetired(), "count of " + where);
-        long d = ((long) seg << 4) + data16;
-        for (long at = d; at < d + 256; at += 8) {
-          assertEquals(ms[0].vm.memory().read(at, 8), ms[e].vm.memory().read(at, 8), "memory at " + at + " of " + where);
-        }
+        assertSameEnd(ms, e, 8, ((long) seg << 4) + data16, "real-mode program " + t + " on " + WHAT[e] + ":\n"
+            + listing16(code));
       }
     }
   }
