@@ -382,7 +382,7 @@ final class BlockCompiler {
       if (i.k1 == Insn.K_REG) {
         return IK_IMUL;
       }
-      return i.k1 == Insn.K_MEM && (i.addrSize == 2 || i.addrSize == 4 || i.addrSize == 8) ? IK_IMULMEM : IK_NONE;
+      return i.k1 == Insn.K_MEM && memOk(i) ? IK_IMULMEM : IK_NONE;
     }
     if (i.k2 != Insn.K_NONE) {
       return IK_NONE;
@@ -397,7 +397,7 @@ final class BlockCompiler {
     boolean mem0 = i.k0 == Insn.K_MEM;
     boolean regSrc = i.k1 == Insn.K_IMM || i.k1 == Insn.K_REG && i.s1 == i.s0;
     boolean memSrc = i.k1 == Insn.K_MEM && i.s1 == i.s0;
-    boolean memOk = (i.addrSize == 2 || i.addrSize == 4 || i.addrSize == 8);
+    boolean memOk = memOk(i);
     if (t[0].equals("org/jkvm/translator/sem/DataXfer")) {
       if (t[1].equals("mov")) {
         if (reg0 && regSrc) {
@@ -445,10 +445,15 @@ final class BlockCompiler {
     return IK_NONE;
   }
 
+  /** An address size the inline memory forms compute ({@code RegionEmitter.ea} masks to it). */
+  static boolean memOk(Insn i) {
+    return i.addrSize == 2 || i.addrSize == 4 || i.addrSize == 8;
+  }
+
   /** The SSE inline form of a row of {@code sem.SseArith} or {@code sem.SseMove}, or IK_NONE. */
   static int sseKind(Insn i, String[] t) {
     String name = t[1];
-    boolean memOk = i.addrSize == 2 || i.addrSize == 4 || i.addrSize == 8;
+    boolean memOk = memOk(i);
     boolean xmm0 = i.k0 == Insn.K_XMM;
     boolean xmm1 = i.k1 == Insn.K_XMM;
     if (t[0].equals(SSE_ARITH)) {

@@ -197,18 +197,26 @@ final class RegionEmitter {
     mv.visitVarInsn(ILOAD, L_BUDGET);
     mv.visitJumpInsn(IF_ICMPGE, retN);
     Label ok = go != null ? go : new Label();
-    mv.visitVarInsn(ALOAD, L_C);
-    mv.visitFieldInsn(GETFIELD, CPU, "events", "I");
-    mv.visitJumpInsn(IFEQ, ok);
-    mv.visitVarInsn(ALOAD, L_C);
-    mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(Interpreter.class), "eventDeliverable",
-        "(L" + CPU + ";)Z", false);
-    mv.visitJumpInsn(IFNE, retN);
+    ifEventDeliverable(retN, ok);
     if (go != null) {
       mv.visitJumpInsn(GOTO, go);
     } else {
       mv.visitLabel(ok);
     }
+  }
+
+  /**
+   * Jumps to {@code none} when c.events is zero, to {@code deliverable} when {@code
+   * Interpreter.eventDeliverable} says a pending event can be taken now; otherwise falls through.
+   */
+  void ifEventDeliverable(Label deliverable, Label none) {
+    mv.visitVarInsn(ALOAD, L_C);
+    mv.visitFieldInsn(GETFIELD, CPU, "events", "I");
+    mv.visitJumpInsn(IFEQ, none);
+    mv.visitVarInsn(ALOAD, L_C);
+    mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(Interpreter.class), "eventDeliverable",
+        "(L" + CPU + ";)Z", false);
+    mv.visitJumpInsn(IFNE, deliverable);
   }
 
   /** Continues at the region block that starts at c.rip, or returns. */
@@ -396,13 +404,7 @@ final class RegionEmitter {
         mv.visitInsn(IADD);
         mv.visitInsn(IRETURN);
         mv.visitLabel(ok);
-        mv.visitVarInsn(ALOAD, L_C);
-        mv.visitFieldInsn(GETFIELD, CPU, "events", "I");
-        mv.visitJumpInsn(IFEQ, next);
-        mv.visitVarInsn(ALOAD, L_C);
-        mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(Interpreter.class), "eventDeliverable",
-            "(L" + CPU + ";)Z", false);
-        mv.visitJumpInsn(IFNE, stop);
+        ifEventDeliverable(stop, next);
         mv.visitLabel(next);
       }
     }
@@ -688,10 +690,7 @@ final class RegionEmitter {
           readT(i.s1, false);
         }
         if (target(i.handler)[1].equals("movsx")) {
-          push(mv, 64 - 8 * i.s1);
-          mv.visitInsn(LSHL);
-          push(mv, 64 - 8 * i.s1);
-          mv.visitInsn(LSHR);
+          sext(i.s1);
           maskTo(i.s0);
         }
         mv.visitVarInsn(LSTORE, L_R);
@@ -705,10 +704,7 @@ final class RegionEmitter {
         int sz = i.s0;
         loadReg(i.r0, sz);
         if (op.equals("sar")) {
-          push(mv, 64 - 8 * sz);
-          mv.visitInsn(LSHL);
-          push(mv, 64 - 8 * sz);
-          mv.visitInsn(LSHR);
+          sext(sz);
         }
         mv.visitVarInsn(LSTORE, L_A);
         int shift = op.equals("shl") ? LSHL : op.equals("shr") ? LUSHR : LSHR;
