@@ -49,7 +49,7 @@ class JitAgreementTest {
         m.runToHlt();
       }
       for (int e = 1; e < ms.length; e++) {
-        assertSameEnd(ms, e, 16, DATA, "program " + t + " on " + WHAT[e] + ":\n" + listing(code));
+        assertSameEnd(ms, e, 16, DATA, "program " + t + " on " + WHAT[e] + ":\n" + listing(code, 8));
       }
     }
   }
@@ -119,7 +119,7 @@ class JitAgreementTest {
       }
       for (int e = 1; e < ms.length; e++) {
         String where = "SSE program " + t + " on " + WHAT[e] + " (MXCSR " + Integer.toHexString(mxcsr) + "):\n"
-            + listing(code);
+            + listing(code, 8);
         for (int x = 0; x < 32; x++) {
           assertEquals(ms[0].c.xmm[x], ms[e].c.xmm[x], "XMM" + x / 2 + (x % 2 == 0 ? " low" : " high") + " of " + where);
         }
@@ -162,12 +162,7 @@ class JitAgreementTest {
     for (int k = 0; k < n; k++) {
       out.writeBytes(sseInsn(rnd));
     }
-    out.writeBytes(new byte[] {0x49, (byte) 0x83, (byte) 0xEF, 1}); // sub r15, 1
-    int back = -(out.size() + 2);
-    out.write(0x75); // jnz L
-    out.write(back);
-    out.write(0xF4);
-    return out.toByteArray();
+    return loopOnR15(out);
   }
 
   static byte[] sseInsn(Random rnd) {
@@ -254,7 +249,7 @@ class JitAgreementTest {
       }
       for (int e = 1; e < ms.length; e++) {
         assertSameEnd(ms, e, 8, ((long) seg << 4) + data16, "real-mode program " + t + " on " + WHAT[e] + ":\n"
-            + listing16(code));
+            + listing(code, 2));
       }
     }
   }
@@ -367,18 +362,6 @@ class JitAgreementTest {
     return o.toByteArray();
   }
 
-  static String listing16(byte[] code) {
-    StringBuilder sb = new StringBuilder();
-    int pos = 0;
-    while (pos < code.length) {
-      final int at = pos;
-      Insn i = Decoder.decode(off -> code[at + off] & 0xFF, 2);
-      sb.append(String.format("  %04x  %s%n", pos, i));
-      pos += i.len;
-    }
-    return sb.toString();
-  }
-
   static long interesting(Random rnd) {
     switch (rnd.nextInt(6)) {
       case 0: return rnd.nextInt(5) - 2;
@@ -402,6 +385,11 @@ class JitAgreementTest {
       }
       out.writeBytes(i);
     }
+    return loopOnR15(out);
+  }
+
+  /** Ends a loop body that starts at offset 0: {@code sub r15, 1; jnz 0; hlt}. */
+  static byte[] loopOnR15(ByteArrayOutputStream out) {
     out.writeBytes(new byte[] {0x49, (byte) 0x83, (byte) 0xEF, 1}); // sub r15, 1
     int back = -(out.size() + 2);
     out.write(0x75); // jnz L
@@ -654,12 +642,13 @@ class JitAgreementTest {
     return o.toByteArray();
   }
 
-  static String listing(byte[] code) {
+  /** The program decoded for a failure message, in code of {@code codeSize} bytes (2 or 8). */
+  static String listing(byte[] code, int codeSize) {
     StringBuilder sb = new StringBuilder();
     int pos = 0;
     while (pos < code.length) {
       final int at = pos;
-      Insn i = Decoder.decode(off -> code[at + off] & 0xFF, 8);
+      Insn i = Decoder.decode(off -> code[at + off] & 0xFF, codeSize);
       sb.append(String.format("  %04x  %s%n", pos, i));
       pos += i.len;
     }

@@ -14,6 +14,7 @@ import org.jkvm.translator.TestMachine;
 import org.jkvm.translator.TranslatorBackend;
 import org.jkvm.translator.isa.Decoder;
 import org.jkvm.translator.isa.OpEntry;
+import org.jkvm.translator.sem.GuestFault;
 import org.junit.jupiter.api.Test;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.MethodVisitor;
@@ -99,19 +100,7 @@ class JitTest {
           0xFF, 0xC1, // 13: inc ecx
           0xEB, 0xF1, // 15: jmp l
           0xF4)); // 17: hlt (the #GP handler)
-      long gdt = 0x6000;
-      m.vm.memory().write(gdt + 8, 8, 0x0020_9A00_0000_0000L);
-      m.vm.memory().write(gdt + 16, 8, 0x0000_9200_0000_0000L);
-      long idt = 0x5000;
-      long handler = code + 17;
-      m.vm.memory().write(idt + 16 * 13, 8, (handler & 0xFFFF) | 0x08L << 16 | 0x8EL << 40
-          | ((handler >>> 16) & 0xFFFF) << 48);
-      m.vm.memory().write(idt + 16 * 13 + 8, 8, handler >>> 32);
-      m.longMode(code, 0);
-      m.c.gdtBase = gdt;
-      m.c.gdtLimit = 0x17;
-      m.c.idtBase = idt;
-      m.c.idtLimit = 0xFFF;
+      longModeWithHandler(m, code, GuestFault.GP, code + 17);
       m.runToHlt();
       long rsp = m.c.gpr[CpuState.RSP];
       assertEquals(0, m.vm.memory().read(rsp, 8), "error code");
@@ -145,18 +134,7 @@ class JitTest {
           0xFF, 0xC3, // inc ebx
           0xF3, 0xAA, // rep stosb  -> #PF after 5 bytes
           0xF4)); // 16: hlt (the #PF handler)
-      long gdt = 0x6000;
-      m.vm.memory().write(gdt + 8, 8, 0x0020_9A00_0000_0000L);
-      m.vm.memory().write(gdt + 16, 8, 0x0000_9200_0000_0000L);
-      long idt = 0x5000;
-      long handler = code + 16;
-      m.vm.memory().write(idt + 16 * 14, 8, (handler & 0xFFFF) | 0x08L << 16 | 0x8EL << 40
-          | ((handler >>> 16) & 0xFFFF) << 48);
-      m.longMode(code, 0);
-      m.c.gdtBase = gdt;
-      m.c.gdtLimit = 0x17;
-      m.c.idtBase = idt;
-      m.c.idtLimit = 0xFFF;
+      longModeWithHandler(m, code, GuestFault.PF, code + 16);
       m.runToHlt();
       assertEquals(5, m.c.gpr[CpuState.RCX], e.cliName);
       assertEquals(0x4000_0000L, m.c.gpr[CpuState.RDI], e.cliName);
@@ -168,6 +146,25 @@ class JitTest {
     }
     assertEquals(retired[0], retired[1]);
     assertArrayEquals(end[0].gpr, end[1].gpr);
+  }
+
+  /**
+   * Long mode at {@code code}, CPL 0, with a GDT (64-bit code at 0x08, data at 0x10) and an IDT whose gate
+   * for {@code vector} is a 64-bit interrupt gate to {@code handler}.
+   */
+  static void longModeWithHandler(TestMachine m, long code, int vector, long handler) {
+    long gdt = 0x6000;
+    m.vm.memory().write(gdt + 8, 8, 0x0020_9A00_0000_0000L);
+    m.vm.memory().write(gdt + 16, 8, 0x0000_9200_0000_0000L);
+    long idt = 0x5000;
+    m.vm.memory().write(idt + 16L * vector, 8, (handler & 0xFFFF) | 0x08L << 16 | 0x8EL << 40
+        | ((handler >>> 16) & 0xFFFF) << 48);
+    m.vm.memory().write(idt + 16L * vector + 8, 8, handler >>> 32);
+    m.longMode(code, 0);
+    m.c.gdtBase = gdt;
+    m.c.gdtLimit = 0x17;
+    m.c.idtBase = idt;
+    m.c.idtLimit = 0xFFF;
   }
 
   @Test
