@@ -61,4 +61,21 @@ class InterpreterTest {
     m.runToHlt();
     assertEquals(2, m.c.gpr[CpuState.RAX]);
   }
+
+  /** VMCALL answers like KVM's kvm_emulate_hypercall: -KVM_ENOSYS at CPL 0, -KVM_EPERM from user mode. */
+  @ParameterizedTest
+  @EnumSource(TranslatorBackend.Engine.class)
+  void vmcall_answersLikeKvm(TranslatorBackend.Engine engine) {
+    TestMachine m = new TestMachine(engine);
+    m.write(0x10_0000, bytes(0x0F, 0x01, 0xC1, 0xF4)); // vmcall; hlt
+    m.longMode(0x10_0000, 0);
+    m.runToHlt();
+    assertEquals(-1000L, m.c.gpr[CpuState.RAX]);
+
+    TestMachine user = new TestMachine(engine);
+    user.write(0x10_0000, bytes(0x0F, 0x01, 0xC1, 0xF4)); // vmcall; hlt (#GP at CPL 3: no IDT, shutdown)
+    user.longMode(0x10_0000, 3);
+    assertEquals(org.jkvm.runtime.ExitReason.SHUTDOWN, user.vcpu.run());
+    assertEquals(-1L, user.c.gpr[CpuState.RAX]);
+  }
 }

@@ -80,7 +80,7 @@ final class TwoByteMap {
             // VMX instructions: VMX is not advertised; VMCALL is a hypercall exit (#UD to the guest when
             // nobody handles it, as KVM does for unknown hypercall numbers only after the exit).
             byRm("Grp7/0", null, op("VMCALL", SystemOps::vmcall, BLOCK_END), null, null, null, null, null, null),
-            byRm("Grp7/1", op("MONITOR", SystemOps::monitor, CPL0), op("MWAIT", SystemOps::mwait, CPL0 | BLOCK_END),
+            byRm("Grp7/1", op("MONITOR", SystemOps::monitor, 0), op("MWAIT", SystemOps::mwait, BLOCK_END),
                 op("CLAC", SystemOps::clac, CPL0 | BLOCK_END), op("STAC", SystemOps::stac, CPL0 | BLOCK_END),
                 null, null, null, null),
             byRm("Grp7/2", op("XGETBV", SystemOps::xgetbv, 0), op("XSETBV", SystemOps::xsetbv, CPL0 | BLOCK_END),

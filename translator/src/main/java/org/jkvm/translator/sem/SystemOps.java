@@ -559,10 +559,18 @@ public final class SystemOps {
     throw GuestFault.ud();
   }
 
-  /** VMCALL: a KVM hypercall; none is implemented, so RAX = -KVM_ENOSYS (-1000) as KVM answers. */
+  /** KVM's hypercall answers (include/uapi/linux/kvm_para.h). */
+  static final long KVM_ENOSYS = 1000;
+  static final long KVM_EPERM = 1;
+
+  /**
+   * VMCALL: a KVM hypercall. None is implemented, so RAX = -KVM_ENOSYS, or -KVM_EPERM from CPL > 0, as
+   * kvm_emulate_hypercall answers (truncated to 32 bits outside 64-bit mode).
+   */
   public static void vmcall(CpuState c, Insn i) {
     c.hooks.countExit(VmxExitReason.VMCALL);
-    c.gpr[CpuState.RAX] = c.codeSize == 8 ? -1000L : -1000L & 0xFFFF_FFFFL;
+    long ret = c.cpl != 0 ? -KVM_EPERM : -KVM_ENOSYS;
+    c.gpr[CpuState.RAX] = c.codeSize == 8 ? ret : ret & 0xFFFF_FFFFL;
   }
 
   // ---- segment inspection ----

@@ -46,6 +46,7 @@ final class Effects {
     flow(b, out);
     x87(m, out);
     undefinedMemory(b, out);
+    machineValues(b, out);
     switch (m) {
       case "RCPPS": case "RSQRTPS":
         out.approxXmm = 1 << b.reg[0];
@@ -113,6 +114,31 @@ final class Effects {
     }
   }
 
+  /** The destinations of {@link CaseGenerator#machineSpecific} forms: the host's values are its own. */
+  private static void machineValues(InsnBuilder b, GenInsn out) {
+    switch (b.mnemonic()) {
+      case "CPUID": case "RDTSC": case "RDTSCP":
+        out.undefinedGprs |= implicitWrites(b);
+        break;
+      case "SGDT": case "SIDT": // 10 bytes in 64-bit mode: limit and base
+        if (b.memOff != Integer.MIN_VALUE) {
+          out.undefinedMemory.add(new int[] {b.memOff, b.memOff + 10});
+        }
+        break;
+      case "SLDT": case "STR": case "SMSW":
+        if (b.kind[0] == InsnBuilder.K_GPR) {
+          out.undefinedGprs |= 1 << b.reg[0];
+        } else {
+          if (b.memOff != Integer.MIN_VALUE) {
+            out.undefinedMemory.add(new int[] {b.memOff, b.memOff + 2});
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
   private static int implicitWrites(InsnBuilder b) {
     String m = b.mnemonic();
     int ax = 1 << InsnBuilder.RAX;
@@ -129,6 +155,12 @@ final class Effects {
         return b.form().operandCount() == 1 ? ax | dx : 0;
       case "CBW/CWDE/CDQE": case "CMPXCHG": case "LAHF": case "XLAT": case "IN":
         return ax;
+      case "CPUID":
+        return ax | cx | dx | (1 << InsnBuilder.RBX);
+      case "RDTSC":
+        return ax | dx;
+      case "RDTSCP":
+        return ax | cx | dx;
       case "CWD/CDQ/CQO":
         return dx;
       case "MOVSB": case "MOVSW/D/Q": case "CMPSB": case "CMPSW/D/Q":

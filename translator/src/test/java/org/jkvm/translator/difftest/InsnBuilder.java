@@ -214,7 +214,7 @@ final class InsnBuilder {
       segPrefix = new int[] {0x26, 0x2E, 0x36, 0x3E}[r.nextInt(4)];
     }
     rexPresent = rexW || r.nextInt(4) == 0;
-    strayRex = r.nextInt(40) == 0;
+    strayRex = r.nextInt(40) == 0 && !Setups.umipEmulated(m);
   }
 
   private boolean stringSourceOverridable() {
