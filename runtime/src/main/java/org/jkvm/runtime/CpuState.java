@@ -194,6 +194,12 @@ public final class CpuState {
   public static final int EVENT_KICK = 4;
   public static final int EVENT_INIT = 8;
   public static final int EVENT_SIPI = 16;
+  /**
+   * Guest code that this vCPU may be running was written (by itself, another vCPU or a device): the
+   * interpreter ends its block at the next instruction boundary and looks the code up again. An event,
+   * so that the interpreter tests one field per instruction for both.
+   */
+  public static final int EVENT_CODE = 32;
   public int sipiVector;
 
   // ---- SMP ----

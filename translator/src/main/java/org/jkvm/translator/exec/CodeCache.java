@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.jkvm.mmu.CodeWriteListener;
 import org.jkvm.mmu.PhysicalMemory;
 import org.jkvm.mmu.SoftTlb;
+import org.jkvm.runtime.CpuState;
 
 /**
  * The code cache of one VM, shared by its vCPUs: decoded blocks keyed by (physical address, code size),
@@ -23,6 +24,7 @@ public final class CodeCache implements CodeWriteListener {
   private final Cache<Long, Block> blocks;
   private final ConcurrentHashMap<Long, Set<Long>> byPage = new ConcurrentHashMap<>();
   private final List<SoftTlb> tlbs = new CopyOnWriteArrayList<>();
+  private final List<CpuState> cpus = new CopyOnWriteArrayList<>();
   long invalidations;
   /** Executions before a block is translated, unless the engine says otherwise ({@code -Djkvm.jit.threshold}). */
   public static final int DEFAULT_JIT_THRESHOLD = BlockCompiler.THRESHOLD;
@@ -52,8 +54,9 @@ public final class CodeCache implements CodeWriteListener {
     mem.addCodeWriteListener(this);
   }
 
-  void registerTlb(SoftTlb tlb) {
-    tlbs.add(tlb);
+  void register(CpuState c) {
+    tlbs.add(c.tlb);
+    cpus.add(c);
   }
 
   Block get(long gpa, int codeSize) {
@@ -98,6 +101,9 @@ public final class CodeCache implements CodeWriteListener {
       }
     }
     invalidations++;
+    for (CpuState c : cpus) {
+      c.raiseEvent(CpuState.EVENT_CODE);
+    }
   }
 
   public long size() {

@@ -72,7 +72,7 @@ public final class Interpreter implements Backend.VcpuBackend {
     this.c = c;
     this.cache = cache;
     this.jit = TRACE > 0 ? null : cache.jit; // the trace ring records single instructions
-    cache.registerTlb(c.tlb);
+    cache.register(c);
     c.tlb.setFlushListener(this::flushJumpCache);
   }
 
@@ -176,6 +176,9 @@ public final class Interpreter implements Backend.VcpuBackend {
   /** Takes pending events; returns an exit reason, or -1 to go on running. */
   private int takeEvents() {
     int ev = c.events;
+    if ((ev & CpuState.EVENT_CODE) != 0) {
+      c.clearEvent(CpuState.EVENT_CODE); // the block that was cut short is looked up again below
+    }
     if ((ev & CpuState.EVENT_KICK) != 0) {
       c.clearEvent(CpuState.EVENT_KICK);
       return VmxExitReason.EXTERNAL_INTERRUPT;
@@ -312,7 +315,7 @@ public final class Interpreter implements Backend.VcpuBackend {
         break;
       }
       i.offsetInBlock = pos;
-      i.step = Steps.of(i.handler);
+      i.step = i.atomic ? Steps.locked(i.handler) : Steps.of(i.handler);
       list.add(i);
       pos += i.len;
       if (pos > pageLeft) {
@@ -409,18 +412,12 @@ public final class Interpreter implements Backend.VcpuBackend {
           traceAt = (traceAt + 1) % TRACE;
         }
         c.rip = start + i.len;
-        if (i.atomic && c.atomics) {
-          org.jkvm.translator.sem.Locked.exec(c, i);
-        } else {
-          i.step.exec(c, i);
-        }
-        if (!b.valid) {
-          n++;
-          break; // the block rewrote its own page: the rest must be decoded again
-        }
+        i.step.exec(c, i);
         if (c.events != 0 && eventDeliverable(c)) {
           n++;
-          break; // e.g. a self-IPI or an unmasked PIC line: take it at this boundary, not after a later CLI
+          // e.g. a self-IPI or an unmasked PIC line: take it at this boundary, not after a later CLI; or
+          // EVENT_CODE: the block may have rewritten its own page, and the rest must be decoded again
+          break;
         }
       }
       c.interruptShadow = (insns[n - 1].entry.flags & org.jkvm.translator.isa.OpEntry.SHADOW) != 0

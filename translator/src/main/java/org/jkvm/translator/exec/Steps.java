@@ -9,6 +9,7 @@ import org.jkvm.runtime.CpuState;
 import org.jkvm.translator.isa.Handler;
 import org.jkvm.translator.isa.Insn;
 import org.jkvm.translator.isa.Step;
+import org.jkvm.translator.sem.Locked;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Type;
@@ -29,6 +30,35 @@ final class Steps {
   static Step of(Handler h) {
     Step s = STEPS.get(h);
     return s != null ? s : STEPS.computeIfAbsent(h, Steps::make);
+  }
+
+  private static final ConcurrentHashMap<Handler, Step> LOCKED = new ConcurrentHashMap<>();
+
+  /**
+   * The step of an instruction that must be atomic on an SMP guest (LOCK, XCHG with memory): through
+   * {@link Locked} when the VM has more than one vCPU, else the plain step. Chosen at decode time so that
+   * the interpreter's loop does not test every instruction for it.
+   */
+  static Step locked(Handler h) {
+    Step s = LOCKED.get(h);
+    return s != null ? s : LOCKED.computeIfAbsent(h, k -> new LockedStep(of(k)));
+  }
+
+  private static final class LockedStep extends Step {
+    private final Step plain;
+
+    LockedStep(Step plain) {
+      this.plain = plain;
+    }
+
+    @Override
+    public void exec(CpuState c, Insn i) {
+      if (c.atomics) {
+        Locked.exec(c, i);
+      } else {
+        plain.exec(c, i);
+      }
+    }
   }
 
   /** Calls a handler that names no static method through its interface. */
