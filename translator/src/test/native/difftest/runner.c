@@ -195,7 +195,14 @@ static const int greg_index[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, 
  * err its error code, cr2 the #PF address) and return to fault_resume on the runner's stack with a clean
  * FPU state, through sigreturn.
  */
+/*
+ * The kernel enters a signal handler with the interrupted code's EFLAGS.AC. A case may run with AC set
+ * (and CR0.AM is set under Linux), so the handlers clear it before touching memory at any alignment.
+ */
+#define CLEAR_AC() __asm__ volatile("pushfq\n andq $~0x40000, (%%rsp)\n popfq" ::: "memory", "cc")
+
 static void on_fault(int sig, siginfo_t *si, void *ucv) {
+  CLEAR_AC();
   (void)si;
   ucontext_t *uc = ucv;
   greg_t *g = uc->uc_mcontext.gregs;
@@ -236,6 +243,7 @@ static int in_case_code(uint64_t rip) {
  * tick is ignored and the next one decides.
  */
 static void on_timeout(int sig, siginfo_t *si, void *ucv) {
+  CLEAR_AC();
   ucontext_t *uc = ucv;
   greg_t *g = uc->uc_mcontext.gregs;
   if (!in_case_code((uint64_t)g[REG_RIP])) {

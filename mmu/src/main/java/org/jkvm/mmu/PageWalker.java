@@ -27,6 +27,12 @@ public final class PageWalker {
   public static final int MMU_KNOSMAP = 1; // supervisor with EFLAGS.AC=1
   public static final int MMU_USER = 2; // CPL 3
   public static final int MMU_COUNT = 3;
+  /**
+   * CPL 3 with CR0.AM and EFLAGS.AC set: the user view with alignment checks (#AC). It has no TLB partition
+   * of its own: its entries in {@link SoftTlb} are never filled, so every access takes the slow path, which
+   * checks alignment and then uses {@link #MMU_USER}. Outside {@code 0 .. MMU_COUNT - 1} on purpose.
+   */
+  public static final int MMU_USER_AC = MMU_COUNT;
 
   /** Protection bits of a translation, for the privilege view it was walked for. */
   public static final int PROT_READ = 1;

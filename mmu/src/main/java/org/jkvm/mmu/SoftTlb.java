@@ -26,21 +26,27 @@ public final class SoftTlb {
   public static final int SIZE = 1 << BITS;
   public static final int MASK = SIZE - 1;
 
+  /**
+   * One partition per view, and one more for {@link PageWalker#MMU_USER_AC}, which stays invalid: the
+   * fast paths index it like the others and always miss.
+   */
+  static final int ENTRIES = SIZE * (PageWalker.MMU_COUNT + 1);
+
   public static final long TLB_INVALID = 1;
   public static final long TLB_MMIO = 2;
   public static final long TLB_CODE = 4;
   public static final long TLB_FLAGS = 0xFFF;
 
-  public final long[] readTag = new long[SIZE * PageWalker.MMU_COUNT];
-  public final long[] writeTag = new long[SIZE * PageWalker.MMU_COUNT];
-  public final long[] execTag = new long[SIZE * PageWalker.MMU_COUNT];
+  public final long[] readTag = new long[ENTRIES];
+  public final long[] writeTag = new long[ENTRIES];
+  public final long[] execTag = new long[ENTRIES];
   /** RAM chunk holding the page, or null for MMIO. */
-  public final byte[][] chunk = new byte[SIZE * PageWalker.MMU_COUNT][];
+  public final byte[][] chunk = new byte[ENTRIES][];
   /** Offset of the page inside its chunk. */
-  public final int[] chunkOffset = new int[SIZE * PageWalker.MMU_COUNT];
+  public final int[] chunkOffset = new int[ENTRIES];
   /** Guest physical address of the page. */
-  public final long[] gpaPage = new long[SIZE * PageWalker.MMU_COUNT];
-  private final boolean[] global = new boolean[SIZE * PageWalker.MMU_COUNT];
+  public final long[] gpaPage = new long[ENTRIES];
+  private final boolean[] global = new boolean[ENTRIES];
 
   /** The range covered by large pages entered since the last full flush (QEMU's tlb_add_large_page). */
   private long largeAddr = -1;

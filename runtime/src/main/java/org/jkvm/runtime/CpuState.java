@@ -353,10 +353,10 @@ public final class CpuState {
     updateMmuIdx();
   }
 
-  /** Chooses the TLB partition for data accesses from CPL, CR4.SMAP and EFLAGS.AC. */
+  /** Chooses the TLB partition for data accesses from CPL, CR0.AM, CR4.SMAP and EFLAGS.AC. */
   public void updateMmuIdx() {
     if (cpl == 3) {
-      mmuIdx = PageWalker.MMU_USER;
+      mmuIdx = (cr0 & CR0_AM) != 0 && (rflags & Flags.AC) != 0 ? PageWalker.MMU_USER_AC : PageWalker.MMU_USER;
     } else if ((cr4 & CR4_SMAP) != 0 && (rflags & Flags.AC) != 0) {
       mmuIdx = PageWalker.MMU_KNOSMAP;
     } else {

@@ -193,7 +193,7 @@ public final class Mem {
   /** One byte of instruction fetch at linear address {@code la}, with execute permission. */
   public static int fetch8(CpuState c, long la) {
     SoftTlb t = c.tlb;
-    int e = (c.mmuIdx << SoftTlb.BITS) | ((int) (la >>> 12) & SoftTlb.MASK);
+    int e = (fetchIdx(c) << SoftTlb.BITS) | ((int) (la >>> 12) & SoftTlb.MASK);
     if (t.execTag[e] == (la & PAGE_MASK)) {
       return t.chunk[e][t.chunkOffset[e] + ((int) la & (PAGE - 1))] & 0xFF;
     }
@@ -216,7 +216,45 @@ public final class Mem {
 
   // ---- slow paths ----
 
+  /**
+   * The alignment check of the user view with CR0.AM and EFLAGS.AC (SDM Vol. 3A, 6.15, #AC): an access of
+   * 2, 4 or 8 bytes must be aligned to its size. Wider operands reach here as such accesses (an 80-bit
+   * x87 value as 8 + 2 bytes, aligned to 8 as the SDM requires; a 16-byte SSE operand as 8 + 8). Returns
+   * the view to translate with.
+   */
+  /** Whether data accesses are alignment checked now (CPL 3, CR0.AM, EFLAGS.AC). */
+  public static boolean alignmentChecked(CpuState c) {
+    return c.mmuIdx == PageWalker.MMU_USER_AC;
+  }
+
+  /**
+   * For a structure whose alignment is checked as a whole (FNSAVE/FRSTOR, whose 80-bit registers lie at
+   * 10-byte strides): #AC if {@code la} is not aligned to {@code align} while checks are on; then switches
+   * to the unchecked user view for the structure's fields. Returns the view to restore afterwards.
+   */
+  public static int beginStructure(CpuState c, long la, int align) {
+    int view = c.mmuIdx;
+    if (view == PageWalker.MMU_USER_AC) {
+      if ((la & (align - 1)) != 0) {
+        throw GuestFault.withCode(GuestFault.AC, 0);
+      }
+      c.mmuIdx = PageWalker.MMU_USER;
+    }
+    return view;
+  }
+
+  private static int checkAlignment(long la, int size, int mmuIdx) {
+    if (mmuIdx != PageWalker.MMU_USER_AC) {
+      return mmuIdx;
+    }
+    if ((la & (size - 1)) != 0 && (size == 2 || size == 4 || size == 8)) {
+      throw GuestFault.withCode(GuestFault.AC, 0);
+    }
+    return PageWalker.MMU_USER;
+  }
+
   private static long readSlow(CpuState c, long la, int size, int mmuIdx, int access) {
+    mmuIdx = checkAlignment(la, size, mmuIdx);
     if (!c.longMode()) {
       la &= 0xFFFF_FFFFL; // linear addresses are 32-bit outside long mode
     }
@@ -240,6 +278,7 @@ public final class Mem {
   }
 
   private static void writeSlow(CpuState c, long la, int size, long v, int mmuIdx) {
+    mmuIdx = checkAlignment(la, size, mmuIdx);
     if (!c.longMode()) {
       la &= 0xFFFF_FFFFL; // linear addresses are 32-bit outside long mode
     }
@@ -270,6 +309,7 @@ public final class Mem {
   }
 
   private static void probeWrite(CpuState c, long la, int size, int mmuIdx) {
+    mmuIdx = checkAlignment(la, size, mmuIdx);
     long a = c.longMode() ? la : la & 0xFFFF_FFFFL;
     translate(c, a, mmuIdx, PageWalker.ACC_WRITE);
     if (((int) a & (PAGE - 1)) + size > PAGE) {
@@ -283,6 +323,9 @@ public final class Mem {
    * tables if needed; returns the entry index. Throws #PF (with CR2) if the walk fails.
    */
   static int translate(CpuState c, long la, int mmuIdx, int access) {
+    if (mmuIdx == PageWalker.MMU_USER_AC) {
+      mmuIdx = PageWalker.MMU_USER; // the alignment was checked by the caller (a locked write's read)
+    }
     SoftTlb t = c.tlb;
     int e = SoftTlb.index(mmuIdx, la);
     long page = la & PAGE_MASK;

@@ -104,6 +104,19 @@ public final class Sse {
   }
 
   /**
+   * Linear address of a 16-byte operand without the alignment requirement (MOVUPS, MOVDQU, LDDQU …). With
+   * alignment checks on, it must still be aligned to 16 or #AC: so the host (an AMD) behaves; jkvm reads
+   * it as two quadwords, which would check only 8.
+   */
+  static long unaligned16(CpuState c, Insn i, boolean write) {
+    long la = Ops.la(c, i, 16, write);
+    if ((la & 15) != 0 && Mem.alignmentChecked(c)) {
+      throw GuestFault.withCode(GuestFault.AC, 0);
+    }
+    return la;
+  }
+
+  /**
    * Reads operand {@code n} into {@code c.scratch[0]} (low quadword) and {@code c.scratch[1]} (high):
    * XMM registers whole, MMX registers as a low quadword, memory as its size (16 bytes checked for
    * alignment when {@code aligned}), general registers zero-extended.
@@ -128,7 +141,7 @@ public final class Sse {
       case Insn.K_MEM: {
         int s = size(i, n);
         if (s == 16) {
-          long la = aligned ? aligned16(c, i, false) : Ops.la(c, i, 16, false);
+          long la = aligned ? aligned16(c, i, false) : unaligned16(c, i, false);
           long lo = Mem.readLa(c, la, 8);
           long hi = Mem.readLa(c, la + 8, 8);
           t[0] = lo;
@@ -188,7 +201,7 @@ public final class Sse {
         return;
       case Insn.K_MEM:
         if (i.s0 == 16) {
-          long la = aligned ? aligned16(c, i, true) : Ops.la(c, i, 16, true);
+          long la = aligned ? aligned16(c, i, true) : unaligned16(c, i, true);
           // Both halves must be writable before either is written; the low one is checked first, so that
           // CR2 is the lowest faulting address (found by the difftest).
           Mem.readLaForWrite(c, la, 8);

@@ -195,6 +195,11 @@ public final class X87Control {
   private static long fxArea(CpuState c, Insn i, boolean write) {
     long ea = Ops.ea(c, i);
     long la = Mem.linear(c, i.seg, ea, 512, write);
+    if ((la & 3) != 0 && Mem.alignmentChecked(c)) {
+      // The SDM lets a processor raise #AC instead of #GP for a misaligned area when alignment checks are
+      // on, and leaves the width of that check to the implementation; the host (AMD) checks 4 bytes.
+      throw GuestFault.withCode(GuestFault.AC, 0);
+    }
     if ((la & 15) != 0) {
       throw GuestFault.gp0();
     }
@@ -385,13 +390,18 @@ public final class X87Control {
     checkDevice(c);
     int env = envSize(i);
     long la = Mem.linear(c, i.seg, Ops.ea(c, i), env + 80, true);
-    X87LoadStore.probeWrite(c, la, 8);
-    X87LoadStore.probeWrite(c, la + env + 72, 8);
-    storeEnv(c, la, i);
-    for (int st = 0; st < 8; st++) {
-      int phys = (c.fpTop + st) & 7;
-      Mem.writeLa(c, la + env + 10L * st, 8, c.fpMant[phys]);
-      Mem.writeLa(c, la + env + 10L * st + 8, 2, c.fpExp[phys]);
+    int view = Mem.beginStructure(c, la, i.opSize == 2 ? 2 : 4); // aligned as its environment, like the host
+    try {
+      X87LoadStore.probeWrite(c, la, 8);
+      X87LoadStore.probeWrite(c, la + env + 72, 8);
+      storeEnv(c, la, i);
+      for (int st = 0; st < 8; st++) {
+        int phys = (c.fpTop + st) & 7;
+        Mem.writeLa(c, la + env + 10L * st, 8, c.fpMant[phys]);
+        Mem.writeLa(c, la + env + 10L * st + 8, 2, c.fpExp[phys]);
+      }
+    } finally {
+      c.mmuIdx = view;
     }
     init(c);
   }
@@ -402,12 +412,18 @@ public final class X87Control {
     X87.checkPending(c);
     int env = envSize(i);
     long la = Mem.linear(c, i.seg, Ops.ea(c, i), env + 80, false);
-    long[] f = readEnv(c, la, i);
+    long[] f;
     long[] mant = new long[8];
     int[] exp = new int[8];
-    for (int st = 0; st < 8; st++) {
-      mant[st] = Mem.readLa(c, la + env + 10L * st, 8);
-      exp[st] = (int) Mem.readLa(c, la + env + 10L * st + 8, 2);
+    int view = Mem.beginStructure(c, la, i.opSize == 2 ? 2 : 4);
+    try {
+      f = readEnv(c, la, i);
+      for (int st = 0; st < 8; st++) {
+        mant[st] = Mem.readLa(c, la + env + 10L * st, 8);
+        exp[st] = (int) Mem.readLa(c, la + env + 10L * st + 8, 2);
+      }
+    } finally {
+      c.mmuIdx = view;
     }
     applyEnv(c, f, i);
     for (int st = 0; st < 8; st++) {

@@ -192,7 +192,8 @@ final class InsnBuilder {
       p66 = false; // a 16-bit count above 16 leaves the result undefined for whatever reads it next
     }
     addr32 = (memForm || isString() || m.startsWith("LOOP") || m.equals("JrCXZ") || m.equals("XLAT")
-        || m.startsWith("MASKMOV")) && r.nextInt(7) == 0;
+        || m.startsWith("MASKMOV")) && r.nextInt(7) == 0
+        && !Setups.umipEmulated(m); // the host's UMIP emulator does not take 32-bit addresses in 64-bit code
     if ((fl & OpEntry.LOCKABLE) != 0 && f.modrm == FormCatalog.MODRM_MEM) {
       lock = r.nextBoolean();
     } else if ((fl & OpEntry.CPL0) == 0 && !(f.map == FormCatalog.MAP_0F && f.opcode <= 0x01)) {

@@ -33,8 +33,9 @@ final class Setups {
   /**
    * The stores the host kernel emulates under UMIP (arch/x86/kernel/umip.c) rather than the CPU executing
    * them: its copy to user memory writes what fits before a fault and reports the store's first byte in
-   * CR2, and its instruction decoder rejects a REX prefix before a legacy prefix (SIGSEGV), which the CPU
-   * ignores. Their operands neither straddle the end of the buffer nor carry such a REX.
+   * CR2, and its instruction decoder rejects a REX prefix before a legacy prefix and a 32-bit address in
+   * 64-bit code (SIGSEGV), which the CPU executes. Their operands neither straddle the end of the buffer
+   * nor carry such prefixes.
    */
   static boolean umipEmulated(String m) {
     switch (m) {
