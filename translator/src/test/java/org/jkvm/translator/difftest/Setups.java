@@ -227,9 +227,15 @@ final class Setups {
       case "MASKMOVQ": case "MASKMOVDQU":
         pointer(b, g, InsnBuilder.RDI, r.nextInt(DATA - 16), b.gsOverride());
         break;
-      case "BSF": case "BSR": case "LZCNT": case "POPCNT":
+      case "BSF": case "BSR": case "LZCNT": case "TZCNT": case "POPCNT": case "BLSI": case "BLSMSK":
+      case "BLSR":
         if (r.nextInt(5) == 0) {
           setOperand(b, g, 1, 0, false);
+        }
+        break;
+      case "BEXTR":
+        if (r.nextInt(4) != 0) { // a start and length that mostly fall inside the operand
+          setOperand(b, g, 2, r.nextLong() & ~0xFFFFL | r.nextInt(72) << 8 | r.nextInt(72), false);
         }
         break;
       case "F2XM1": case "FYL2XP1":
