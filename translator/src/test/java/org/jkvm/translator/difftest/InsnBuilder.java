@@ -624,6 +624,12 @@ final class InsnBuilder {
       legacy.add(0x67);
     }
     java.util.Collections.shuffle(legacy, new java.util.Random(r.nextLong()));
+    if (Setups.umipEmulated(m) && legacy.remove(Integer.valueOf(segPrefix))) {
+      // The host kernel's decoder (arch/x86/lib/insn.c) stores the last legacy prefix again in slot 3 of
+      // its prefix array; with exactly three distinct prefixes that is a second copy, so a segment override
+      // in last place counts twice, and insn-eval.c refuses two overrides: #GP instead of the emulation.
+      legacy.add(0, segPrefix);
+    }
     if (strayRex && !legacy.isEmpty()) {
       legacy.add(r.nextInt(legacy.size()), 0x40 | r.nextInt(16)); // a REX not next to the opcode is ignored
     }

@@ -33,8 +33,10 @@ final class Setups {
   /**
    * The stores the host kernel emulates under UMIP (arch/x86/kernel/umip.c) rather than the CPU executing
    * them: its copy to user memory writes what fits before a fault and reports the store's first byte in
-   * CR2, and its instruction decoder rejects a REX prefix before a legacy prefix (SIGSEGV), which the CPU
-   * ignores. Their operands neither straddle the end of the buffer nor carry such a REX.
+   * CR2, its instruction decoder rejects a REX prefix before a legacy prefix (SIGSEGV), which the CPU
+   * ignores, and it takes a segment override after two other distinct legacy prefixes for two overrides
+   * (#GP). Their operands neither straddle the end of the buffer nor carry such a REX, and InsnBuilder puts
+   * their segment override first.
    */
   static boolean umipEmulated(String m) {
     switch (m) {
