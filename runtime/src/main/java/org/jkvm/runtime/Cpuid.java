@@ -50,10 +50,10 @@ public final class Cpuid {
   public static final int EXT_EDX_RDTSCP = 1 << 27;
   public static final int EXT_EDX_LM = 1 << 29;
   // Leaf 7 EBX.
-  public static final int L7_EBX_BMI1 = 1 << 3; // TZCNT among others: not advertised until BMI1 is whole
+  public static final int L7_EBX_BMI1 = 1 << 3; // ANDN, BEXTR, BLSI, BLSMSK, BLSR (VEX-encoded) and TZCNT
   public static final int L7_EBX_SMEP = 1 << 7;
   public static final int L7_EBX_SMAP = 1 << 20;
-  public static final int LEAF7_EBX = L7_EBX_SMEP | L7_EBX_SMAP;
+  public static final int LEAF7_EBX = L7_EBX_BMI1 | L7_EBX_SMEP | L7_EBX_SMAP;
 
   /** Leaf 1 EAX: family 6, model 0x0F (Core 2), stepping 11, encoded per SDM Vol. 2A, CPUID. */
   static final int SIGNATURE = 0x0000_06FB;

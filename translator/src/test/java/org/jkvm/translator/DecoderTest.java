@@ -148,6 +148,106 @@ class DecoderTest {
   }
 
   @Test
+  void bmi1_vexForms_in64BitMode() {
+    // C4 RXB.mmmmm W.vvvv.L.pp opcode ModRM; R, X, B and vvvv inverted.
+    Insn i = decode(8, 0xC4, 0xE2, 0xF0, 0xF2, 0xC3); // W1, vvvv = 1: andn rax, rcx, rbx
+    assertEquals(5, i.len);
+    assertEquals("andn rax, rcx, rbx", i.toString());
+    assertEquals(8, i.opSize);
+    assertEquals("blsr eax, ebx", decode(8, 0xC4, 0xE2, 0x78, 0xF3, 0xCB).toString());
+    assertEquals("blsmsk eax, ebx", decode(8, 0xC4, 0xE2, 0x78, 0xF3, 0xD3).toString());
+    assertEquals("blsi eax, ebx", decode(8, 0xC4, 0xE2, 0x78, 0xF3, 0xDB).toString());
+    // R, X, B extend ModRM.reg, SIB.index, SIB.base; vvvv reaches r15: bextr r9, [r10+r11*2], r15
+    Insn b = decode(8, 0xC4, 0x02, 0x80, 0xF7, 0x0C, 0x5A);
+    assertEquals("bextr r9, [r10+r11*2], r15", b.toString());
+    assertEquals(15, b.r2);
+    assertEquals(Insn.K_REG, b.k2);
+    assertEquals(8, b.s2);
+    // Legacy prefixes other than 66/F2/F3/LOCK may precede VEX; so may a REX that a legacy prefix cut off.
+    assertEquals("blsr eax, ebx", decode(8, 0x48, 0x2E, 0xC4, 0xE2, 0x78, 0xF3, 0xCB).toString());
+    assertEquals(4, decode(8, 0x67, 0xC4, 0xE2, 0x78, 0xF3, 0x0B).addrSize); // blsr eax, [ebx]
+  }
+
+  @Test
+  void tzcnt_isTheF3FormOfBsf() {
+    assertEquals("tzcnt eax, ecx", decode(8, 0xF3, 0x0F, 0xBC, 0xC1).toString());
+    assertEquals("tzcnt ax, cx", decode(8, 0x66, 0xF3, 0x0F, 0xBC, 0xC1).toString());
+    assertEquals("bsf eax, ecx", decode(8, 0x0F, 0xBC, 0xC1).toString());
+    assertEquals("bsf eax, ecx", decode(8, 0xF2, 0x0F, 0xBC, 0xC1).toString());
+  }
+
+  @Test
+  void vexEncodings_thatNoRowAccepts_areUd() {
+    int[][] bad = {
+        {0x66, 0xC4, 0xE2, 0x78, 0xF3, 0xCB}, // 66 before VEX
+        {0xF3, 0xC4, 0xE2, 0x78, 0xF3, 0xCB}, // F3 before VEX
+        {0xF2, 0xC4, 0xE2, 0x78, 0xF3, 0xCB}, // F2 before VEX
+        {0xF0, 0xC4, 0xE2, 0x78, 0xF3, 0x0B}, // LOCK before VEX
+        {0x40, 0xC4, 0xE2, 0x78, 0xF3, 0xCB}, // REX before VEX
+        {0x48, 0xC5, 0xF8, 0x58, 0xC1}, // REX before the two-byte form
+        {0xC4, 0xE2, 0x7C, 0xF3, 0xCB}, // VEX.L = 1
+        {0xC4, 0xE2, 0x7C, 0xF2, 0xC3}, // VEX.L = 1 on ANDN
+        {0xC5, 0xF8, 0x58, 0xC1}, // vaddps xmm0, xmm0, xmm1: AVX is not advertised
+        {0xC4, 0xE1, 0x78, 0x58, 0xC1}, // the same in the three-byte form
+        {0xC4, 0xE2, 0x79, 0xF2, 0xC3}, // VEX.pp = 66 on ANDN
+        {0xC4, 0xE2, 0x7A, 0xF7, 0xC3}, // VEX.pp = F3 on BEXTR (BMI2's SARX: not advertised)
+        {0xC4, 0xE2, 0x78, 0xF3, 0xC3}, // group 17 /0
+        {0xC4, 0xE2, 0x78, 0xF3, 0xE3}, // group 17 /4
+        {0xC4, 0xE2, 0x78, 0xF5, 0xC3}, // BZHI (BMI2)
+        {0xC4, 0xE0, 0x78, 0xF2, 0xC3}, // VEX.mmmmm = 0: reserved
+        {0xC4, 0xE4, 0x78, 0xF2, 0xC3}, // VEX.mmmmm = 4: reserved
+        {0xC4, 0xE2, 0x78, 0xF0, 0x03}, // MOVBE has no VEX form
+        {0xC4, 0xE1, 0x7A, 0xBC, 0xC1}, // nor has TZCNT
+        {0x0F, 0x38, 0xF2, 0xC3}, // ANDN without VEX
+        {0x0F, 0x38, 0xF3, 0xCB}, // BLSR without VEX
+        {0x0F, 0x38, 0xF7, 0xC3}, // BEXTR without VEX
+    };
+    for (int[] b : bad) {
+      for (int size : new int[] {8, 4}) {
+        if (size == 4 && (b[0] & 0xF0) == 0x40) {
+          continue; // INC/DEC outside 64-bit mode
+        }
+        GuestFault f = assertThrows(GuestFault.class, () -> decode(size, b),
+            () -> java.util.Arrays.toString(b) + " in mode " + size);
+        assertEquals(GuestFault.UD, f.vector);
+      }
+    }
+  }
+
+  @Test
+  void c4c5_areVexOutsideLongModeOnlyBeforeARegisterModrm() {
+    // 32-bit protected mode: C4/C5 with ModRM.mod != 11 are LES/LDS.
+    assertEquals("les eax, [esi]", decode(4, 0xC4, 0x06).toString());
+    assertEquals("lds ecx, [ebx+0x10]", decode(4, 0xC5, 0x4B, 0x10).toString());
+    assertEquals("les ax, [bx+si]", decode(2, 0xC4, 0x00).toString());
+    // With bits 7:6 = 11 they are VEX. VEX.W and VEX.vvvv[3] are ignored: 32-bit operands, eax.
+    assertEquals("blsr eax, ebx", decode(4, 0xC4, 0xE2, 0x78, 0xF3, 0xCB).toString());
+    assertEquals("blsr eax, ebx", decode(4, 0xC4, 0xE2, 0xB8, 0xF3, 0xCB).toString());
+    assertEquals("blsr eax, ebx", decode(2, 0xC4, 0xE2, 0x78, 0xF3, 0xCB).toString(), "16-bit protected mode");
+    assertEquals(4, decode(2, 0xC4, 0xE2, 0x78, 0xF3, 0x0F).s0); // blsr eax, [bx]: 16-bit addressing
+    assertEquals(2, decode(2, 0xC4, 0xE2, 0x78, 0xF3, 0x0F).addrSize);
+    // Real and virtual-8086 mode: always LES/LDS, so a register ModRM is #UD.
+    assertEquals("les ax, [bx+si]", decode(2 | Decoder.NO_VEX, 0xC4, 0x00).toString());
+    GuestFault f = assertThrows(GuestFault.class, () -> decode(2 | Decoder.NO_VEX, 0xC4, 0xE2, 0x78, 0xF3, 0xCB));
+    assertEquals(GuestFault.UD, f.vector);
+    f = assertThrows(GuestFault.class, () -> decode(2 | Decoder.NO_VEX, 0xC5, 0xF8, 0x58, 0xC1));
+    assertEquals(GuestFault.UD, f.vector);
+  }
+
+  @Test
+  void decodingMode_marksRealAndV86Mode() {
+    CpuState c = new TestMachine(TranslatorBackend.Engine.INTERP).c;
+    c.updateMode();
+    assertEquals(2 | Decoder.NO_VEX, Decoder.mode(c), "real mode");
+    c.cr0 |= CpuState.CR0_PE;
+    c.updateMode();
+    assertEquals(2, Decoder.mode(c), "16-bit protected mode");
+    c.rflags |= org.jkvm.runtime.Flags.VM;
+    c.updateMode();
+    assertEquals(2 | Decoder.NO_VEX, Decoder.mode(c), "virtual-8086 mode");
+  }
+
+  @Test
   void incDecRows_are_rexPrefixes_in64BitMode() {
     Insn i = decode(8, 0x41, 0xFF, 0xC0); // inc r8d
     assertEquals(8, i.r0);

@@ -1,14 +1,21 @@
 package org.jkvm.translator.exec;
 
+import org.jkvm.translator.isa.Decoder;
 import org.jkvm.translator.isa.Insn;
 
 /**
  * A run of decoded instructions starting at one guest physical address, ending at a control transfer, an
  * instruction that needs the hypervisor, a page boundary or a length limit. Blocks are keyed by physical
- * address and code size, so they survive CR3 switches and serve every virtual alias of the code.
+ * address and decoding mode, so they survive CR3 switches and serve every virtual alias of the code.
  */
 public final class Block {
   final long gpa;
+  /**
+   * The decoding mode ({@link Decoder#mode}): the code size, with {@link Decoder#NO_VEX} in real and
+   * virtual-8086 mode, where C4 and C5 decode differently.
+   */
+  final int mode;
+  /** The code size, 2, 4 or 8. */
   final int codeSize;
   final Insn[] insns;
   /** Bytes covered, from {@link #gpa}. */
@@ -27,16 +34,18 @@ public final class Block {
   /** Handed to the background translator and not finished yet. */
   volatile boolean queued;
 
-  Block(long gpa, int codeSize, Insn[] insns, int length, long gpa2) {
+  Block(long gpa, int mode, Insn[] insns, int length, long gpa2) {
     this.gpa = gpa;
-    this.codeSize = codeSize;
+    this.mode = mode;
+    this.codeSize = mode & ~Decoder.NO_VEX;
     this.insns = insns;
     this.length = length;
     this.gpa2 = gpa2;
   }
 
-  static long key(long gpa, int codeSize) {
-    return gpa << 2 | Integer.numberOfTrailingZeros(codeSize) - 1;
+  /** The cache key of the block at {@code gpa} decoded in {@code mode} (at most 9: four bits). */
+  static long key(long gpa, int mode) {
+    return gpa << 4 | mode;
   }
 
   public Insn[] insns() {

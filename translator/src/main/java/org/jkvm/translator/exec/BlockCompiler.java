@@ -29,7 +29,8 @@ import org.objectweb.asm.util.CheckClassAdapter;
  * The translator (DESIGN.md rules 1-5): turns a hot {@link Block} into a hidden class whose method calls,
  * for each instruction, the same static semantics method the interpreter reaches through the row's
  * {@link Handler}, with the interpreter's checks between instructions. One compiler per VM; compiled code
- * is kept in a Caffeine cache weighed by bytecode size and keyed like blocks (physical address, code size).
+ * is kept in a Caffeine cache weighed by bytecode size and keyed like blocks (physical address, decoding
+ * mode).
  */
 final class BlockCompiler {
   /**
@@ -208,7 +209,7 @@ final class BlockCompiler {
       return;
     }
     b.compiled = cc;
-    code.put(Block.key(b.gpa, b.codeSize), cc);
+    code.put(Block.key(b.gpa, b.mode), cc);
     compiled++;
     regionBlocks += r.size();
     bytecodeBytes += bytes.length;
@@ -252,7 +253,7 @@ final class BlockCompiler {
         if ((t & org.jkvm.mmu.PhysicalMemory.PAGE_MASK) != page || indexOf(r, t) >= 0) {
           continue;
         }
-        Block y = blocks.get(t, entry.codeSize);
+        Block y = blocks.get(t, entry.mode);
         if (y == null || !y.valid || y.gpa2 >= 0 || insns + y.insns.length > MAX_REGION_INSNS
             || r.size() >= MAX_REGION_BLOCKS) {
           continue;

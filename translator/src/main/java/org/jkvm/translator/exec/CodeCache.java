@@ -12,9 +12,9 @@ import org.jkvm.mmu.SoftTlb;
 import org.jkvm.runtime.CpuState;
 
 /**
- * The code cache of one VM, shared by its vCPUs: decoded blocks keyed by (physical address, code size),
- * bounded by Caffeine, with a per-page index so that a write to a page holding code drops exactly the
- * blocks built from it (DESIGN.md rules 3 and 4).
+ * The code cache of one VM, shared by its vCPUs: decoded blocks keyed by (physical address, decoding
+ * mode), bounded by Caffeine, with a per-page index so that a write to a page holding code drops exactly
+ * the blocks built from it (DESIGN.md rules 3 and 4).
  */
 public final class CodeCache implements CodeWriteListener {
   /** Decoded blocks kept; a block is a few hundred bytes. */
@@ -59,12 +59,13 @@ public final class CodeCache implements CodeWriteListener {
     cpus.add(c);
   }
 
-  Block get(long gpa, int codeSize) {
-    return blocks.getIfPresent(Block.key(gpa, codeSize));
+  /** The block at {@code gpa} decoded in {@code mode} ({@code Decoder.mode}), or null. */
+  Block get(long gpa, int mode) {
+    return blocks.getIfPresent(Block.key(gpa, mode));
   }
 
   void put(Block b) {
-    long key = Block.key(b.gpa, b.codeSize);
+    long key = Block.key(b.gpa, b.mode);
     blocks.put(key, b);
     index(b.gpa & PhysicalMemory.PAGE_MASK, key);
     if (b.gpa2 >= 0) {

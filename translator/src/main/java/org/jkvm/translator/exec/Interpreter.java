@@ -259,7 +259,8 @@ public final class Interpreter implements Backend.VcpuBackend {
   private Block lookup() {
     long la = fetchAddress();
     int h = (int) (la ^ (la >>> JC_BITS)) & (JC_SIZE - 1);
-    int mode = c.codeSize | (c.cpl == 3 ? 16 : 0);
+    int decodeMode = Decoder.mode(c);
+    int mode = decodeMode | (c.cpl == 3 ? 16 : 0);
     Block b = jcBlock[h];
     if (b != null && jcLa[h] == la && jcMode[h] == mode && b.valid) {
       return b;
@@ -268,9 +269,9 @@ public final class Interpreter implements Backend.VcpuBackend {
     long gpa = Mem.translateFetch(c, la);
     int p = (int) (gpa ^ (gpa >>> PC_BITS)) & (PC_SIZE - 1);
     b = physBlock[p];
-    if (b == null || b.gpa != gpa || b.codeSize != c.codeSize || !b.valid) {
+    if (b == null || b.gpa != gpa || b.mode != decodeMode || !b.valid) {
       codeCacheLookups++;
-      b = cache.get(gpa, c.codeSize);
+      b = cache.get(gpa, decodeMode);
       physBlock[p] = b;
     }
     if (b != null && b.valid && b.gpa2 >= 0) {
@@ -280,7 +281,7 @@ public final class Interpreter implements Backend.VcpuBackend {
       }
     }
     if (b == null || !b.valid) {
-      b = build(la, gpa);
+      b = build(la, gpa, decodeMode);
       physBlock[p] = b;
     }
     jcBlock[h] = b;
@@ -290,24 +291,23 @@ public final class Interpreter implements Backend.VcpuBackend {
   }
 
   /**
-   * Decodes a block at linear {@code la} (physical {@code gpa}). Decoding stops at a block-ending
-   * instruction, at the end of the page, or before an instruction that cannot be decoded (it will fault
-   * when it is reached). An instruction that crosses into the next page ends the block, which then
-   * depends on both pages (DESIGN.md rule 4).
+   * Decodes a block at linear {@code la} (physical {@code gpa}) in decoding mode {@code mode}. Decoding
+   * stops at a block-ending instruction, at the end of the page, or before an instruction that cannot be
+   * decoded (it will fault when it is reached). An instruction that crosses into the next page ends the
+   * block, which then depends on both pages (DESIGN.md rule 4).
    */
-  private Block build(long la, long gpa) {
+  private Block build(long la, long gpa, int mode) {
     blocksBuilt++;
     List<Insn> list = new ArrayList<>();
     long gpa2 = -1;
     int pos = 0;
     int pageLeft = (int) (PhysicalMemory.PAGE_SIZE - (la & (PhysicalMemory.PAGE_SIZE - 1)));
-    final int codeSize = c.codeSize;
-    final boolean wrap32 = codeSize != 8;
+    final boolean wrap32 = c.codeSize != 8;
     while (list.size() < MAX_BLOCK_INSNS) {
       final long at = la + pos;
       Insn i;
       try {
-        i = Decoder.decode(off -> Mem.fetch8(c, wrap32 ? (at + off) & 0xFFFF_FFFFL : at + off), codeSize);
+        i = Decoder.decode(off -> Mem.fetch8(c, wrap32 ? (at + off) & 0xFFFF_FFFFL : at + off), mode);
       } catch (GuestFault f) {
         if (list.isEmpty()) {
           throw f;
@@ -329,7 +329,7 @@ public final class Interpreter implements Backend.VcpuBackend {
         break;
       }
     }
-    Block b = new Block(gpa, codeSize, list.toArray(new Insn[0]), pos, gpa2);
+    Block b = new Block(gpa, mode, list.toArray(new Insn[0]), pos, gpa2);
     cache.put(b);
     return b;
   }

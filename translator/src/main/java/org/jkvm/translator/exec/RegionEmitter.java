@@ -161,8 +161,9 @@ final class RegionEmitter {
     // Between blocks: the budget, deliverable events, then the block at the new RIP if it is ours.
     mv.visitLabel(chain);
     checks(null);
-    // Instructions that change the code size end their blocks and are not near branches, so this
-    // holds; checked anyway, as the jump cache checks its mode.
+    // Instructions that change the code size or the decoding mode (Decoder.mode: real and v86 mode)
+    // end their blocks and are not near branches, so this holds; the code size is checked anyway, as the
+    // jump cache checks its mode.
     mv.visitVarInsn(ALOAD, L_C);
     mv.visitFieldInsn(GETFIELD, CPU, "codeSize", "I");
     push(mv, entry.codeSize);

@@ -5,12 +5,12 @@ import org.jkvm.translator.sem.GuestFault;
 
 /**
  * The table-driven x86 decoder: legacy and REX prefixes, the one-byte, 0F, 0F 38 and 0F 3A maps, groups,
- * mandatory prefixes, x87 escapes, ModRM/SIB with 16-, 32- and 64-bit addressing, displacements and
- * immediates. Everything about a particular opcode lives in the maps; this class only walks them (QEMU's
- * decode-new.c.inc has the same split).
+ * mandatory prefixes, x87 escapes, the VEX prefix, ModRM/SIB with 16-, 32- and 64-bit addressing,
+ * displacements and immediates. Everything about a particular opcode lives in the maps; this class only
+ * walks them (QEMU's decode-new.c.inc has the same split).
  *
- * <p>Guest faults during decoding: #UD for an undefined or unimplemented row or a misplaced LOCK, #GP(0)
- * for an instruction longer than 15 bytes, #PF from the byte fetch.
+ * <p>Guest faults during decoding: #UD for an undefined or unimplemented row, a misplaced LOCK or a VEX
+ * encoding no row accepts, #GP(0) for an instruction longer than 15 bytes, #PF from the byte fetch.
  */
 public final class Decoder {
   /** Supplies instruction bytes by offset from the instruction start; may throw a guest #PF. */
@@ -20,6 +20,12 @@ public final class Decoder {
   }
 
   static final int MAX_LEN = 15;
+
+  /**
+   * Or'ed into the code size given to {@link #decode}: real and virtual-8086 mode, where C4 and C5 are
+   * always LES and LDS (SDM Vol. 2A, 2.3.3). A code size alone means protected or long mode.
+   */
+  public static final int NO_VEX = 1;
 
   private static final OpEntry[] ONE = OneByteMap.build();
   private static final OpEntry[] TWO = TwoByteMap.build();
@@ -49,6 +55,15 @@ public final class Decoder {
     return MAP3A.clone();
   }
 
+  /**
+   * What decoding depends on in the CPU's current mode: the code size, with {@link #NO_VEX} in real and
+   * virtual-8086 mode. Decoded code must be keyed by this, not by the code size alone.
+   */
+  public static int mode(CpuState c) {
+    int s = c.codeSize;
+    return s == 2 && (!c.protectedMode() || c.v86Mode()) ? s | NO_VEX : s;
+  }
+
   /** Decoding scratch state. */
   static final class State {
     final Fetch f;
@@ -56,7 +71,12 @@ public final class Decoder {
     int prefixes;
     int rex;
     int seg = -1;
-    int mandatory; // 0 none, 1 66, 2 F3, 3 F2: the last of F2/F3 wins over 66
+    int mandatory; // 0 none, 1 66, 2 F3, 3 F2: the last of F2/F3 wins over 66; VEX.pp, same encoding
+    boolean vex;
+    int vexL;
+    /** VEX.vvvv, un-inverted (only 0-7 outside 64-bit mode). */
+    int vvvv;
+    boolean vvvvUsed;
     int opcode;
     OpEntry entry;
     int modrm = -1;
@@ -104,11 +124,13 @@ public final class Decoder {
   }
 
   /**
-   * Decodes one instruction for code of default size {@code codeSize} (2, 4 or 8). Throws a
+   * Decodes one instruction in decoding mode {@code mode}: the default code size (2, 4 or 8), with
+   * {@link #NO_VEX} in real and virtual-8086 mode ({@link #mode} gives the CPU's). Throws a
    * {@link GuestFault} for what the processor would fault on.
    */
-  public static Insn decode(Fetch f, int codeSize) {
+  public static Insn decode(Fetch f, int mode) {
     State d = new State(f);
+    int codeSize = mode & ~NO_VEX;
     d.codeSize = codeSize;
     int b;
     // Prefixes. In 64-bit mode a REX prefix counts only if the opcode follows it directly.
@@ -146,7 +168,9 @@ public final class Decoder {
       d.prefixes &= ~Insn.PFX_REX;
     }
     OpEntry e;
-    if (b == 0x0F) {
+    if ((b == 0xC4 || b == 0xC5) && vexHere(d, (mode & NO_VEX) != 0)) {
+      e = vex(d, b);
+    } else if (b == 0x0F) {
       int b2 = d.next();
       if (b2 == 0x38) {
         int b3 = d.next();
@@ -176,6 +200,7 @@ public final class Decoder {
       d.rmField = d.modrm & 7;
     }
     boolean consumed66 = false;
+    boolean prefixSelected = false;
     while (e != null && e.kind != OpEntry.LEAF) {
       switch (e.kind) {
         case OpEntry.GROUP:
@@ -187,6 +212,7 @@ public final class Decoder {
           if (m == 1 && e.sub[1] != e.sub[0]) {
             consumed66 = true;
           }
+          prefixSelected = true;
           e = e.sub[m];
           break;
         }
@@ -208,6 +234,10 @@ public final class Decoder {
     }
     d.entry = e;
     int fl = e.flags;
+    // VEX rows need VEX.L = 0 and a VEX.pp that selected them; no other row takes a VEX prefix.
+    if (((fl & OpEntry.VEX) != 0) != d.vex || d.vex && (d.vexL != 0 || d.mandatory != 0 && !prefixSelected)) {
+      throw GuestFault.ud();
+    }
     if ((fl & OpEntry.I64) != 0 && codeSize == 8 || (fl & OpEntry.O64) != 0 && codeSize != 8) {
       throw GuestFault.ud();
     }
@@ -234,6 +264,9 @@ public final class Decoder {
     for (int n = 0; n < e.operands.length; n++) {
       operand(d, n, e.operands[n], mod3);
     }
+    if (d.vex && !d.vvvvUsed && d.vvvv != 0) {
+      throw GuestFault.ud(); // VEX.vvvv must be 1111b where no operand uses it (SDM Vol. 2A, 2.3.6)
+    }
     if (d.seg < 0) {
       d.seg = d.memDefaultSs ? CpuState.SS : CpuState.DS;
     }
@@ -248,6 +281,63 @@ public final class Decoder {
       throw GuestFault.ud();
     }
     return new Insn(d);
+  }
+
+  /**
+   * Whether the C4 or C5 just read starts a VEX prefix (SDM Vol. 2A, 2.3.3): always in 64-bit mode, never
+   * in real and virtual-8086 mode; in 16- and 32-bit protected mode only if the next byte has bits 7:6 =
+   * 11, which as LES's or LDS's ModRM would name a register (#UD there).
+   */
+  private static boolean vexHere(State d, boolean noVex) {
+    if (d.codeSize == 8) {
+      return true;
+    }
+    if (noVex) {
+      return false;
+    }
+    int next = d.next();
+    d.pos--;
+    return next >= 0xC0;
+  }
+
+  /**
+   * Reads the rest of a VEX prefix (C5: R vvvv L pp, map 0F; C4: R X B mmmmm, then W vvvv L pp; R, X, B
+   * and vvvv inverted) and the opcode byte, and returns the opcode's row in the selected map. VEX.pp
+   * becomes the mandatory prefix. Outside 64-bit mode R and X are 0 by the detection rule, and VEX.B,
+   * VEX.W and VEX.vvvv[3] are ignored.
+   */
+  private static OpEntry vex(State d, int b) {
+    int p1 = d.next();
+    int p2 = b == 0xC5 ? p1 : d.next();
+    // 66, F2, F3, LOCK or a REX prefix before VEX is #UD (SDM Vol. 2A, 2.3.2).
+    if ((d.prefixes & (Insn.PFX_LOCK | Insn.PFX_REP | Insn.PFX_REPNE | Insn.PFX_OPSIZE)) != 0 || d.rex != 0) {
+      throw GuestFault.ud();
+    }
+    d.vex = true;
+    d.vexL = (p2 >>> 2) & 1;
+    d.mandatory = p2 & 3;
+    if (d.codeSize == 8) {
+      int rxb = b == 0xC5 ? (~p1 >>> 5) & 4 : (~p1 >>> 5) & 7;
+      d.rex = 0x40 | (b == 0xC4 ? (p2 >>> 4) & 8 : 0) | rxb;
+      d.vvvv = (~p2 >>> 3) & 15;
+    } else {
+      d.vvvv = (~p2 >>> 3) & 7;
+    }
+    int map = b == 0xC5 ? 1 : p1 & 0x1F;
+    int op = d.next();
+    switch (map) {
+      case 1:
+        d.opcode = 0x0F00 | op;
+        return TWO[op];
+      case 2:
+        d.opcode = 0x0F3800 | op;
+        return MAP38[op];
+      case 3:
+        d.opcode = 0x0F3A00 | op;
+        return MAP3A[op];
+      default:
+        throw GuestFault.ud(); // reserved maps
+    }
   }
 
   private static void override(State d, int seg) {
@@ -355,6 +445,10 @@ public final class Decoder {
         break;
       case Operand.T_Z:
         gpr(d, n, (d.opcode & 7) | rexB, size);
+        break;
+      case Operand.T_B:
+        gpr(d, n, d.vvvv, size);
+        d.vvvvUsed = true;
         break;
       case Operand.T_REG:
         gpr(d, n, Operand.fixedReg(spec), size);

@@ -39,6 +39,12 @@ public final class OpEntry {
   static final int HAS_MODRM = 1 << 13;
   /** An interrupt is not recognised after this instruction (STI, MOV SS, POP SS). */
   public static final int SHADOW = 1 << 14;
+  /**
+   * Encoded only with a VEX prefix, whose VEX.pp selects the row like a mandatory prefix; #UD without one,
+   * and a VEX prefix reaching any other row is #UD (AVX is not advertised). VEX.L must be 0: these are the
+   * SDM's "VEX.LZ" general-register instructions of BMI1; a VEX.256 row would need its own flag.
+   */
+  public static final int VEX = 1 << 15;
 
   static final int LEAF = 0;
   static final int GROUP = 1; // sub[reg]; subReg[reg] when mod = 3, if present

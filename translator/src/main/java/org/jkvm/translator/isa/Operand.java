@@ -32,6 +32,8 @@ public final class Operand {
   public static final int T_ONE = 21; // the constant 1 (shift by one)
   public static final int T_ST0 = 22; // x87 ST(0)
   public static final int T_STI = 23; // x87 ST(i), i = ModRM r/m
+  /** VEX.vvvv: a general register (SDM A.2.1 "B"; BMI1's second source or destination). VEX rows only. */
+  public static final int T_B = 24;
 
   // Operand sizes (SDM A.2.2).
   public static final int S_NONE = 0;
@@ -113,6 +115,7 @@ public final class Operand {
   public static final int Zv = op(T_Z, S_V);
   public static final int Zy = op(T_Z, S_Y);
   public static final int Ap = op(T_A, S_P);
+  public static final int By = op(T_B, S_Y);
   public static final int Vx = op(T_V, S_DQ);
   public static final int Vd = op(T_V, S_D);
   public static final int Vq = op(T_V, S_Q);
@@ -160,7 +163,7 @@ public final class Operand {
       return "r" + fixedReg(spec);
     }
     String[] tn = {"", "E", "G", "I", "J", "M", "O", "S", "C", "D", "R", "V", "W", "U", "P", "Q", "N", "Z", "A",
-        "reg", "seg", "1", "ST", "ST(i)"};
+        "reg", "seg", "1", "ST", "ST(i)", "B"};
     String[] sn = {"", "b", "w", "d", "q", "v", "z", "y", "dq", "p", "s", "a", "t", "", ""};
     return tn[t] + sn[size(spec)];
   }

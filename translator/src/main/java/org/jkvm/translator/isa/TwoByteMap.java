@@ -165,12 +165,12 @@ final class TwoByteMap {
         op("BTR", BitOps::btr, LOCKABLE, Ev, Ib),
         op("BTC", BitOps::btc, LOCKABLE, Ev, Ib));
     t[0xBB] = op("BTC", BitOps::btc, LOCKABLE, Ev, Gv);
-    // Without a mandatory F3 these are BSF/BSR; with it, TZCNT (BMI1, not advertised: executes as BSF,
-    // as pre-BMI processors do) and LZCNT (ABM, advertised).
-    // 66 selects the same row: it is the operand-size prefix there (16-bit BSF/BSR).
+    // Without a mandatory F3 these are BSF/BSR; with it, TZCNT (BMI1) and LZCNT (ABM), both advertised.
+    // F2 is ignored there (BSF/BSR). 66 selects the same row as no prefix: it is the operand-size prefix
+    // there (16-bit BSF/BSR), and with F3 it is one too (16-bit TZCNT/LZCNT).
     OpEntry bsf = op("BSF", BitOps::bsf, 0, Gv, Ev);
     OpEntry bsr = op("BSR", BitOps::bsr, 0, Gv, Ev);
-    t[0xBC] = prefixed(bsf, bsf, op("BSF", BitOps::bsf, 0, Gv, Ev), op("BSF", BitOps::bsf, 0, Gv, Ev));
+    t[0xBC] = prefixed(bsf, bsf, op("TZCNT", BitOps::tzcnt, 0, Gv, Ev), op("BSF", BitOps::bsf, 0, Gv, Ev));
     t[0xBD] = prefixed(bsr, bsr, op("LZCNT", BitOps::lzcnt, 0, Gv, Ev), op("BSR", BitOps::bsr, 0, Gv, Ev));
     t[0xBE] = op("MOVSX", DataXfer::movsx, 0, Gv, Eb);
     t[0xBF] = op("MOVSX", DataXfer::movsx, 0, Gv, Ew);

@@ -197,8 +197,8 @@ final class CaseGenerator {
 
   private DiffCase attempt(SplittableRandom r, long index, int attempt) {
     Form first = selected.get((int) (index % selected.size()));
-    if (CompatCases.handles(first)) {
-      return CompatCases.build(first, compat, r, runSeed, index);
+    if (CompatCases.handles(first) || first.vex() && r.nextInt(4) == 0) {
+      return CompatCases.build(first, compat, r, runSeed, index); // VEX forms: a quarter in 32-bit code
     }
     int n = attempt >= 6 ? 1 : 1 + r.nextInt(4);
     if (onlyLast(first)) {

@@ -12,7 +12,9 @@ import org.jkvm.translator.isa.OpEntry;
  * PUSHA/POPA, BOUND, the 82 alias of group 1, far calls and jumps with immediate pointers, LES/LDS, INTO,
  * AAM/AAD. One or two such instructions per case, with 32-bit addressing, an optional operand-size prefix,
  * memory operands in the data buffer and the setups that keep them from always faulting (a selector to
- * pop, a far target inside the case, bounds around the index).
+ * pop, a far target inside the case, bounds around the index). A quarter of the cases led by a VEX form
+ * (BMI1) are built here too: outside 64-bit mode VEX.W, VEX.B and VEX.vvvv[3] are ignored, and C4 is VEX
+ * only before a byte with bits 7:6 = 11.
  */
 final class CompatCases {
   private CompatCases() {}
@@ -140,15 +142,43 @@ final class CompatCases {
     return r.nextInt(4) == 0 ? Values.selector(r) : DiffLayout.USER_DS;
   }
 
+  /**
+   * A BMI1 form (VEX.LZ.0F38, VEX.pp = 00): C4 with ~R = ~X = 1 (the detection rule), ~B, W and
+   * vvvv[3] random, which 32-bit code ignores; register operands EAX-EDI, or a memory operand.
+   */
+  private static void vex(Form f, GenContext g, SplittableRandom r, ByteArrayOutputStream out) {
+    int vvvv = r.nextInt(16);
+    out.write(0xC4);
+    out.write(0xC0 | (r.nextBoolean() ? 0x20 : 0) | 2);
+    out.write((r.nextBoolean() ? 0x80 : 0) | (~vvvv & 15) << 3);
+    out.write(f.opcode);
+    int reg = f.reg >= 0 ? f.reg : r.nextInt(8);
+    if (f.modrm == org.jkvm.translator.isa.FormCatalog.MODRM_REG) {
+      out.write(0xC0 | reg << 3 | r.nextInt(8));
+    } else {
+      memory(g, r, out, reg, 4);
+    }
+    int v = vvvv & 7;
+    if (f.mnemonic().equals("BEXTR") && g.settable(v) && r.nextInt(4) != 0) {
+      g.set(v, r.nextLong() & ~0xFFFFL | r.nextInt(40) << 8 | r.nextInt(40)); // start and length mostly inside
+    }
+    // ANDN and BEXTR write ModRM.reg, BLSR/BLSMSK/BLSI the VEX.vvvv register.
+    g.write(1 << (f.mnemonic().startsWith("BLS") ? v : reg));
+  }
+
   private static void encode(Form f, GenContext g, SplittableRandom r, ByteArrayOutputStream out) {
     int op = f.opcode;
     String m = f.mnemonic();
-    boolean o16 = r.nextInt(4) == 0 && op != 0x9A && op != 0xEA;
+    boolean o16 = r.nextInt(f.vex() ? 16 : 4) == 0 && op != 0x9A && op != 0xEA; // 66 before VEX: #UD
     if (o16) {
       out.write(0x66);
     }
     int w = o16 ? 2 : 4;
     long esp = g.known(InsnBuilder.RSP) == null ? -1 : g.init[InsnBuilder.RSP];
+    if (f.vex()) {
+      vex(f, g, r, out);
+      return;
+    }
     switch (m) {
       case "POP": // 07, 17, 1F: a selector on the stack
         if (esp >= 0 && g.rspKnown) {

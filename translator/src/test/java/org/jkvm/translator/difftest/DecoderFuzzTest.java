@@ -389,7 +389,7 @@ class DecoderFuzzTest {
       }
       Insn i;
       try {
-        i = Decoder.decode(fetch(code, (int) off), c.codeSize);
+        i = Decoder.decode(fetch(code, (int) off), Decoder.mode(c));
       } catch (GuestFault f) {
         t.decodeFaults++;
         deliver(f, t);

@@ -107,6 +107,10 @@ final class FlagRules {
         return new Effect(ZF, CF | OF | SF | AF | PF);
       case "LZCNT": case "TZCNT":
         return new Effect(ZF | CF, OF | SF | AF | PF);
+      case "ANDN": case "BLSI": case "BLSMSK": case "BLSR": // BLSMSK clears ZF (its result is never 0)
+        return new Effect(SF | ZF | CF | OF, AF | PF);
+      case "BEXTR":
+        return new Effect(ZF | CF | OF, SF | AF | PF);
       case "CMPXCHG8B/16B":
         return new Effect(ZF, 0);
       case "CLC": case "STC": case "CMC":

@@ -11,7 +11,8 @@ import org.jkvm.translator.isa.Operand;
 
 /**
  * Encodes one random instance of a table form in 64-bit mode: prefixes (operand and address size, REX,
- * LOCK, segment overrides, REP), ModRM/SIB with every addressing shape, immediates, and the state the
+ * LOCK, segment overrides, REP, VEX in its two- and three-byte forms), ModRM/SIB with every addressing
+ * shape, immediates, and the state the
  * instruction needs to do something interesting (memory operands that land in the data buffer, branch
  * targets inside the case, divisors that do not always fault). Everything random comes from the case's
  * generator, so a case is reproducible from its seed.
@@ -72,6 +73,13 @@ final class InsnBuilder {
   private final List<long[]> imms = new ArrayList<>();
   private int relImm = -1;
   private final int[] modrmForced = {-1};
+  /** VEX.vvvv, un-inverted: the register of a VEX.vvvv operand, else 0 (encoded as 1111b). */
+  private int vvvv;
+  /**
+   * A VEX encoding made invalid on purpose, to compare the #UD: 0 none, 1 a 66, F2 or F3 prefix right before
+   * it, 2 a REX prefix right before it, 3 VEX.L = 1.
+   */
+  private int vexInvalid;
 
   // Operands as chosen: kind, register number (64-bit GPR index for GPRs), size in bytes.
   final int[] kind = new int[3];
@@ -182,6 +190,10 @@ final class InsnBuilder {
         break;
     }
     rexW = r.nextInt(sized || hasSize(Operand.S_Y) ? 3 : 6) == 0;
+    if (f.vex()) {
+      rexW = r.nextBoolean(); // VEX.W
+      vexInvalid = r.nextInt(24) == 0 ? 1 + r.nextInt(3) : 0;
+    }
     if (m.equals("BSWAP")) {
       rexW = r.nextBoolean();
     }
@@ -297,6 +309,12 @@ final class InsnBuilder {
         kind[n] = K_GPR;
         reg[n] = Operand.fixedReg(spec);
         break;
+      case Operand.T_B: {
+        int num = pickGpr();
+        vvvv = num;
+        gpr(n, num);
+        break;
+      }
       case Operand.T_V: {
         int x = r.nextInt(16);
         regF = x & 7;
@@ -607,31 +625,46 @@ final class InsnBuilder {
       legacy.add(0x67);
     }
     java.util.Collections.shuffle(legacy, new java.util.Random(r.nextLong()));
+    if (Setups.umipEmulated(m) && legacy.remove(Integer.valueOf(segPrefix))) {
+      // The host kernel's decoder (arch/x86/lib/insn.c) stores the last legacy prefix again in slot 3 of
+      // its prefix array; with exactly three distinct prefixes that is a second copy, so a segment override
+      // in last place counts twice, and insn-eval.c refuses two overrides: #GP instead of the emulation.
+      legacy.add(0, segPrefix);
+    }
     if (strayRex && !legacy.isEmpty()) {
       legacy.add(r.nextInt(legacy.size()), 0x40 | r.nextInt(16)); // a REX not next to the opcode is ignored
     }
-    if (f.mandatory == 1) {
+    if (f.mandatory == 1 && !f.vex()) {
       legacy.add(0x66);
     }
     if (repPrefix >= 0) {
       legacy.add(repPrefix);
     }
-    if (f.mandatory == 2) {
+    if (f.mandatory == 2 && !f.vex()) {
       legacy.add(0xF3);
-    } else if (f.mandatory == 3) {
+    } else if (f.mandatory == 3 && !f.vex()) {
       legacy.add(0xF2);
+    }
+    if (vexInvalid == 1) {
+      legacy.add(new int[] {0x66, 0xF2, 0xF3}[r.nextInt(3)]);
+    } else if (vexInvalid == 2) {
+      legacy.add(0x40 | r.nextInt(16));
     }
     for (int p : legacy) {
       b.write(p);
     }
-    if (rex()) {
-      b.write(0x40 | (rexW ? 8 : 0) | (rexR ? 4 : 0) | (rexX ? 2 : 0) | (rexB ? 1 : 0));
-    }
-    switch (f.map) {
-      case FormCatalog.MAP_0F: b.write(0x0F); break;
-      case FormCatalog.MAP_0F38: b.write(0x0F); b.write(0x38); break;
-      case FormCatalog.MAP_0F3A: b.write(0x0F); b.write(0x3A); break;
-      default: break;
+    if (f.vex()) {
+      vexPrefix(b);
+    } else {
+      if (rex()) {
+        b.write(0x40 | (rexW ? 8 : 0) | (rexR ? 4 : 0) | (rexX ? 2 : 0) | (rexB ? 1 : 0));
+      }
+      switch (f.map) {
+        case FormCatalog.MAP_0F: b.write(0x0F); break;
+        case FormCatalog.MAP_0F38: b.write(0x0F); b.write(0x38); break;
+        case FormCatalog.MAP_0F3A: b.write(0x0F); b.write(0x3A); break;
+        default: break;
+      }
     }
     b.write(f.opcode);
     if (mod >= 0) {
@@ -671,6 +704,24 @@ final class InsnBuilder {
       fx.from = out.start + bytes.length;
       g.fixups.add(fx);
     }
+  }
+
+  /**
+   * The VEX prefix (SDM Vol. 2A, 2.3.5): C4 with ~R ~X ~B mmmmm, then W ~vvvv L pp; or, for map 0F without
+   * W, X and B, half the time the two-byte C5 with ~R ~vvvv L pp. VEX.pp is the form's mandatory prefix.
+   */
+  private void vexPrefix(ByteArrayOutputStream b) {
+    int pp = Math.max(f.mandatory, 0);
+    int mmmmm = f.map == FormCatalog.MAP_0F ? 1 : f.map == FormCatalog.MAP_0F38 ? 2 : 3;
+    int last = (~vvvv & 15) << 3 | (vexInvalid == 3 ? 4 : 0) | pp;
+    if (mmmmm == 1 && !rexW && !rexX && !rexB && r.nextBoolean()) {
+      b.write(0xC5);
+      b.write((rexR ? 0 : 0x80) | last);
+      return;
+    }
+    b.write(0xC4);
+    b.write((rexR ? 0 : 0x80) | (rexX ? 0 : 0x40) | (rexB ? 0 : 0x20) | mmmmm);
+    b.write((rexW ? 0x80 : 0) | last);
   }
 
   // ---- accessors for Setups, Immediates and Effects ----

@@ -33,9 +33,10 @@ final class Setups {
   /**
    * The stores the host kernel emulates under UMIP (arch/x86/kernel/umip.c) rather than the CPU executing
    * them: its copy to user memory writes what fits before a fault and reports the store's first byte in
-   * CR2, and its instruction decoder rejects a REX prefix before a legacy prefix and a 32-bit address in
-   * 64-bit code (SIGSEGV), which the CPU executes. Their operands neither straddle the end of the buffer
-   * nor carry such prefixes.
+   * CR2; its instruction decoder rejects a REX prefix before a legacy prefix (SIGSEGV), which the CPU
+   * ignores; and it takes a segment override after two other distinct legacy prefixes for two overrides
+   * (#GP), as seen with 66 67 before the override. Their operands neither straddle the end of the buffer
+   * nor carry such a REX or a 67 prefix, and InsnBuilder puts their segment override first.
    */
   static boolean umipEmulated(String m) {
     switch (m) {
@@ -228,9 +229,15 @@ final class Setups {
       case "MASKMOVQ": case "MASKMOVDQU":
         pointer(b, g, InsnBuilder.RDI, r.nextInt(DATA - 16), b.gsOverride());
         break;
-      case "BSF": case "BSR": case "LZCNT": case "POPCNT":
+      case "BSF": case "BSR": case "LZCNT": case "TZCNT": case "POPCNT": case "BLSI": case "BLSMSK":
+      case "BLSR":
         if (r.nextInt(5) == 0) {
           setOperand(b, g, 1, 0, false);
+        }
+        break;
+      case "BEXTR":
+        if (r.nextInt(4) != 0) { // a start and length that mostly fall inside the operand
+          setOperand(b, g, 2, r.nextLong() & ~0xFFFFL | r.nextInt(72) << 8 | r.nextInt(72), false);
         }
         break;
       case "F2XM1": case "FYL2XP1":

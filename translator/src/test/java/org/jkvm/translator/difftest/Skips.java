@@ -34,9 +34,6 @@ final class Skips {
       default:
         break;
     }
-    if (map == FormCatalog.MAP_0F && op == 0xBC && f.mandatory == 2) {
-      return "TZCNT: BMI1 is not advertised by jkvm (runs as BSF); the host has BMI1";
-    }
     if (map == FormCatalog.MAP_0F && (op == 0xA1 || op == 0xA9 || op == 0xB4 || op == 0xB5)) {
       return "loads FS/GS: would replace the runner's FS base (glibc's TLS) or GS base";
     }

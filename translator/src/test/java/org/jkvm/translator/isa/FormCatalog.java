@@ -8,7 +8,8 @@ import java.util.List;
  * Every encodable form of the opcode maps, for the differential tester and the decoder fuzz: a walk of the
  * one-byte, 0F, 0F 38 and 0F 3A maps down to their leaves, remembering what selected each leaf (mandatory
  * prefix, ModRM.reg, ModRM.rm, register or memory form, the x87 register-form ModRM byte). A leaf whose
- * r/m operand may be a register or memory gives two forms.
+ * r/m operand may be a register or memory gives two forms. VEX rows ({@link OpEntry#VEX}) are forms of
+ * their map like the others; their mandatory prefix is VEX.pp, and their keys start with "VEX.".
  */
 public final class FormCatalog {
   private FormCatalog() {}
@@ -49,7 +50,7 @@ public final class FormCatalog {
       this.modrmByte = modrmByte;
       this.modrm = modrm;
       this.entry = entry;
-      StringBuilder k = new StringBuilder();
+      StringBuilder k = new StringBuilder((entry.flags & OpEntry.VEX) != 0 ? "VEX." : "");
       k.append(new String[] {"", "0F ", "0F38 ", "0F3A "}[map]).append(String.format("%02X", opcode));
       if (mandatory >= 0) {
         k.append(new String[] {" np", " 66", " F3", " F2"}[mandatory]);
@@ -75,6 +76,11 @@ public final class FormCatalog {
     /** The row's attribute flags (OpEntry.LOCKABLE, I64 …). */
     public int flags() {
       return entry.flags;
+    }
+
+    /** Encoded with a VEX prefix, which carries the map and the mandatory prefix (VEX.mmmmm, VEX.pp). */
+    public boolean vex() {
+      return (entry.flags & OpEntry.VEX) != 0;
     }
 
     public boolean hasModrm() {
