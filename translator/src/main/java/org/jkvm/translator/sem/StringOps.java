@@ -74,6 +74,7 @@ public final class StringOps {
 
   public static void movs(CpuState c, Insn i) {
     repeat(c, i, (cc, ii, w, st) -> {
+      Mem.checkAlignmentFirst(cc, CpuState.ES, di(cc, ii), w);
       long v = Mem.read(cc, ii.seg, si(cc, ii), w);
       Mem.write(cc, CpuState.ES, di(cc, ii), w, v);
       advance(cc, CpuState.RSI, ii, st);
@@ -102,6 +103,7 @@ public final class StringOps {
   /** CMPS compares [rSI] with [rDI] (source minus destination); REPE/REPNE stop on ZF. */
   public static void cmps(CpuState c, Insn i) {
     repeat(c, i, (cc, ii, w, st) -> {
+      Mem.checkAlignmentFirst(cc, CpuState.ES, di(cc, ii), w);
       long a = Mem.read(cc, ii.seg, si(cc, ii), w);
       long b = Mem.read(cc, CpuState.ES, di(cc, ii), w);
       Alu.flags(cc, Flags.SUB, w, (a - b) & Ops.mask(w), b);
