@@ -222,18 +222,6 @@ public final class Mem {
    * x87 value as 8 + 2 bytes, aligned to 8 as the SDM requires; a 16-byte SSE operand as 8 + 8). Returns
    * the view to translate with.
    */
-  /**
-   * The alignment check of an access at {@code seg:off} ahead of the access itself: MOVS and CMPS check
-   * both their operands before either is translated (the host raises #AC for a misaligned destination
-   * even when the source's page is not present).
-   */
-  public static void checkAlignmentFirst(CpuState c, int seg, long off, int size) {
-    if (c.mmuIdx == PageWalker.MMU_USER_AC) {
-      long base = c.codeSize == 8 && seg != CpuState.FS && seg != CpuState.GS ? 0 : c.segBase[seg];
-      checkAlignment(base + off, size, PageWalker.MMU_USER_AC);
-    }
-  }
-
   /** Whether data accesses are alignment checked now (CPL 3, CR0.AM, EFLAGS.AC). */
   public static boolean alignmentChecked(CpuState c) {
     return c.mmuIdx == PageWalker.MMU_USER_AC;

@@ -74,7 +74,6 @@ public final class StringOps {
 
   public static void movs(CpuState c, Insn i) {
     repeat(c, i, (cc, ii, w, st) -> {
-      Mem.checkAlignmentFirst(cc, CpuState.ES, di(cc, ii), w);
       long v = Mem.read(cc, ii.seg, si(cc, ii), w);
       Mem.write(cc, CpuState.ES, di(cc, ii), w, v);
       advance(cc, CpuState.RSI, ii, st);
@@ -103,9 +102,9 @@ public final class StringOps {
   /** CMPS compares [rSI] with [rDI] (source minus destination); REPE/REPNE stop on ZF. */
   public static void cmps(CpuState c, Insn i) {
     repeat(c, i, (cc, ii, w, st) -> {
-      Mem.checkAlignmentFirst(cc, CpuState.ES, di(cc, ii), w);
-      long a = Mem.read(cc, ii.seg, si(cc, ii), w);
+      // The destination is read first, as this host (AMD) and QEMU do: its #PF or #AC wins over the source's.
       long b = Mem.read(cc, CpuState.ES, di(cc, ii), w);
+      long a = Mem.read(cc, ii.seg, si(cc, ii), w);
       Alu.flags(cc, Flags.SUB, w, (a - b) & Ops.mask(w), b);
       advance(cc, CpuState.RSI, ii, st);
       advance(cc, CpuState.RDI, ii, st);
