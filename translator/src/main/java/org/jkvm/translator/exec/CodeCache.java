@@ -8,7 +8,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.jkvm.mmu.CodeWriteListener;
 import org.jkvm.mmu.PhysicalMemory;
-import org.jkvm.mmu.SoftTlb;
 import org.jkvm.runtime.CpuState;
 
 /**
@@ -23,7 +22,6 @@ public final class CodeCache implements CodeWriteListener {
   private final PhysicalMemory mem;
   private final Cache<Long, Block> blocks;
   private final ConcurrentHashMap<Long, Set<Long>> byPage = new ConcurrentHashMap<>();
-  private final List<SoftTlb> tlbs = new CopyOnWriteArrayList<>();
   private final List<CpuState> cpus = new CopyOnWriteArrayList<>();
   long invalidations;
   /** Executions before a block is translated, unless the engine says otherwise ({@code -Djkvm.jit.threshold}). */
@@ -55,7 +53,6 @@ public final class CodeCache implements CodeWriteListener {
   }
 
   void register(CpuState c) {
-    tlbs.add(c.tlb);
     cpus.add(c);
   }
 
@@ -79,8 +76,8 @@ public final class CodeCache implements CodeWriteListener {
     byPage.computeIfAbsent(page, p -> ConcurrentHashMap.newKeySet()).add(key);
     if (fresh) {
       mem.markCode(page);
-      for (SoftTlb t : tlbs) {
-        t.protectCode(page);
+      for (CpuState c : cpus) {
+        c.tlb.protectCode(page);
       }
     }
   }

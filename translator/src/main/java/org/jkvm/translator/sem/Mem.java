@@ -217,14 +217,14 @@ public final class Mem {
   // ---- slow paths ----
 
   /**
-   * The alignment check of the user view with CR0.AM and EFLAGS.AC (SDM Vol. 3A, 6.15, #AC): an access of
-   * 2, 4 or 8 bytes must be aligned to its size. Wider operands reach here as such accesses (an 80-bit
-   * x87 value as 8 + 2 bytes, aligned to 8 as the SDM requires; a 16-byte SSE operand as 8 + 8). Returns
-   * the view to translate with.
+   * #AC(0) if data accesses are alignment checked now (CPL 3, CR0.AM, EFLAGS.AC) and {@code la} is not
+   * aligned to {@code align}: for operands whose alignment is checked as a whole rather than access by
+   * access (see {@link #beginStructure}, {@code Sse.unaligned16}, FXSAVE's area).
    */
-  /** Whether data accesses are alignment checked now (CPL 3, CR0.AM, EFLAGS.AC). */
-  public static boolean alignmentChecked(CpuState c) {
-    return c.mmuIdx == PageWalker.MMU_USER_AC;
+  public static void checkAligned(CpuState c, long la, int align) {
+    if (c.mmuIdx == PageWalker.MMU_USER_AC && (la & (align - 1)) != 0) {
+      throw GuestFault.withCode(GuestFault.AC, 0);
+    }
   }
 
   /**
@@ -234,15 +234,19 @@ public final class Mem {
    */
   public static int beginStructure(CpuState c, long la, int align) {
     int view = c.mmuIdx;
+    checkAligned(c, la, align);
     if (view == PageWalker.MMU_USER_AC) {
-      if ((la & (align - 1)) != 0) {
-        throw GuestFault.withCode(GuestFault.AC, 0);
-      }
       c.mmuIdx = PageWalker.MMU_USER;
     }
     return view;
   }
 
+  /**
+   * The alignment check of the user view with CR0.AM and EFLAGS.AC (SDM Vol. 3A, 6.15, #AC): an access of
+   * 2, 4 or 8 bytes must be aligned to its size. Wider operands reach here as such accesses (an 80-bit
+   * x87 value as 8 + 2 bytes, aligned to 8 as the SDM requires; a 16-byte SSE operand as 8 + 8). Returns
+   * the view to translate with.
+   */
   private static int checkAlignment(long la, int size, int mmuIdx) {
     if (mmuIdx != PageWalker.MMU_USER_AC) {
       return mmuIdx;

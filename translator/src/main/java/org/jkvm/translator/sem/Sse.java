@@ -110,9 +110,7 @@ public final class Sse {
    */
   static long unaligned16(CpuState c, Insn i, boolean write) {
     long la = Ops.la(c, i, 16, write);
-    if ((la & 15) != 0 && Mem.alignmentChecked(c)) {
-      throw GuestFault.withCode(GuestFault.AC, 0);
-    }
+    Mem.checkAligned(c, la, 16);
     return la;
   }
 

@@ -195,11 +195,9 @@ public final class X87Control {
   private static long fxArea(CpuState c, Insn i, boolean write) {
     long ea = Ops.ea(c, i);
     long la = Mem.linear(c, i.seg, ea, 512, write);
-    if ((la & 3) != 0 && Mem.alignmentChecked(c)) {
-      // The SDM lets a processor raise #AC instead of #GP for a misaligned area when alignment checks are
-      // on, and leaves the width of that check to the implementation; the host (AMD) checks 4 bytes.
-      throw GuestFault.withCode(GuestFault.AC, 0);
-    }
+    // The SDM lets a processor raise #AC instead of #GP for a misaligned area when alignment checks are on,
+    // and leaves the width of that check to the implementation; the host (AMD) checks 4 bytes.
+    Mem.checkAligned(c, la, 4);
     if ((la & 15) != 0) {
       throw GuestFault.gp0();
     }
